@@ -1,0 +1,69 @@
+"""Scrapy settings of the news crawler (``scrapy crawl news`` and ``crawler crawl`` use these).
+
+Endpoints and locations come from the environment so one checkout serves many deployments:
+  CRAWLER_DATA_DIR   data directory (default ./data): SQLite store, dedup index, WARC spool, logs
+  CRAWLER_SOURCES    portal configuration (default ./sources.toml)
+  CRAWLER_ARCHIVE    where closed WARC files go: a directory or s3://bucket/prefix
+                     (default <data dir>/archive); S3 endpoint via AWS_ENDPOINT_URL_S3
+  CRAWLER_OPERATOR   operator contact written into each WARC's warcinfo record
+"""
+
+import os
+
+BOT_NAME = "newscrawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# -- project settings (read by crawler/ components) ----------------------------------------
+CRAWLER_DATA_DIR = os.environ.get("CRAWLER_DATA_DIR")  # None: ./data
+CRAWLER_SOURCES = os.environ.get("CRAWLER_SOURCES")  # None: ./sources.toml
+CRAWLER_ARCHIVE = os.environ.get("CRAWLER_ARCHIVE")  # None: <data dir>/archive
+CRAWLER_S3_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
+CRAWLER_PORTALS = []  # empty: every portal in the sources file
+CRAWLER_WARC_PREFIX = "crawl"
+CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
+CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
+CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
+
+# -- politeness ----------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "NewsCrawler/0.1 (+https://github.com/newscrawler/newscrawler)"  # sources.toml overrides
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+COOKIES_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "de,en;q=0.8",
+}
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+
+# -- components ------------------------------------------------------------------------------
+EXTENSIONS = {
+    "crawler.scrapy_job.CrawlJobExtension": 0,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own lets requests racing the robots.txt fetch through (see crawler/scrapy_robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.scrapy_robots.RobotsTxtMiddleware": 100,
+    # Closer to the wire than decompression (590) and redirects (600): archives raw exchanges.
+    "crawler.scrapy_archive.WarcCaptureMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.clean.CleanPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+
+LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"
