@@ -1,0 +1,194 @@
+"""Portal configuration: loading and validating ``sources.toml``.
+
+The file has an optional ``[defaults]`` table and one ``[[portal]]`` table per news portal
+(see ``sources.toml.example``). Errors name the file, the portal and the key, so an operator can
+fix a broken config without reading code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SOURCES_ENV = "CRAWLER_SOURCES"
+DEFAULT_SOURCES = "sources.toml"
+DEFAULT_USER_AGENT = "NewsCrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
+
+
+class ConfigError(ValueError):
+    """A sources file that cannot be used, with a message that says where and why."""
+
+
+@dataclass(frozen=True)
+class ResidueRules:
+    line_patterns: tuple[str, ...] = ()
+    drop_selectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Portal:
+    name: str
+    allowed_domains: tuple[str, ...]
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    start_pages: tuple[str, ...] = ()
+    article_pattern: str = ""
+    language: str = "de"
+    timezone: str = "Europe/Berlin"
+    residue: ResidueRules = field(default_factory=ResidueRules)
+
+    def is_article_url(self, url: str) -> bool:
+        return bool(self.article_pattern) and re.search(self.article_pattern, url) is not None
+
+    def owns(self, url: str) -> bool:
+        host = (urlparse(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+@dataclass(frozen=True)
+class Sources:
+    path: Path | None
+    digest: str
+    user_agent: str
+    portals: tuple[Portal, ...]
+
+    def portal(self, name: str) -> Portal:
+        for p in self.portals:
+            if p.name == name:
+                return p
+        raise ConfigError(f"no portal named {name!r} (known: {', '.join(p.name for p in self.portals)})")
+
+    def select(self, names: list[str] | tuple[str, ...] | None) -> "Sources":
+        if not names:
+            return self
+        return Sources(self.path, self.digest, self.user_agent, tuple(self.portal(n) for n in names))
+
+    def portal_for_url(self, url: str) -> Portal | None:
+        for p in self.portals:
+            if p.owns(url):
+                return p
+        return None
+
+
+def resolve_sources_path(arg: str | os.PathLike | None = None) -> Path:
+    return Path(arg or os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES).expanduser().resolve()
+
+
+def load_sources(path: str | os.PathLike | None = None) -> Sources:
+    """Load ``path`` (or ``$CRAWLER_SOURCES``, or ``./sources.toml``)."""
+    p = resolve_sources_path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"sources file {p} not found: copy sources.toml.example to sources.toml, "
+            f"or pass --sources / set ${SOURCES_ENV}"
+        ) from None
+    return parse_sources(raw, path=p)
+
+
+def parse_sources(raw: bytes | str, path: Path | None = None) -> Sources:
+    data = raw.encode() if isinstance(raw, str) else raw
+    where = str(path) if path else "<sources>"
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{where}: [defaults] must be a table")
+    entries = doc.get("portal", [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{where}: no [[portal]] entries")
+    portals: list[Portal] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        portal = _parse_portal(entry, defaults, f"{where}: portal #{i + 1}")
+        if portal.name in seen:
+            raise ConfigError(f"{where}: portal name {portal.name!r} used twice")
+        seen.add(portal.name)
+        portals.append(portal)
+    return Sources(
+        path=path,
+        digest="sha256:" + hashlib.sha256(data).hexdigest(),
+        user_agent=str(defaults.get("user_agent") or DEFAULT_USER_AGENT),
+        portals=tuple(portals),
+    )
+
+
+_PORTAL_KEYS = {
+    "name", "allowed_domains", "feeds", "sitemaps", "start_pages", "article_pattern",
+    "language", "timezone", "residue",
+}
+
+
+def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        raise ConfigError(f"{where}: 'name' must be a short identifier (letters, digits, _.-)")
+    where = f"{where} ({name})"
+    unknown = set(entry) - _PORTAL_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+
+    def str_list(key: str) -> tuple[str, ...]:
+        value = entry.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key!r} must be a list of strings")
+        return tuple(value)
+
+    def urls(key: str) -> tuple[str, ...]:
+        values = str_list(key)
+        for v in values:
+            if urlparse(v).scheme not in ("http", "https"):
+                raise ConfigError(f"{where}: {key!r} entry {v!r} is not an http(s) URL")
+        return values
+
+    feeds, sitemaps, start_pages = urls("feeds"), urls("sitemaps"), urls("start_pages")
+    if not (feeds or sitemaps or start_pages):
+        raise ConfigError(f"{where}: needs at least one of feeds, sitemaps, start_pages")
+    domains = tuple(d.lower() for d in str_list("allowed_domains"))
+    if not domains:
+        domains = tuple(sorted({urlparse(u).hostname for u in feeds + sitemaps + start_pages}))
+    pattern = entry.get("article_pattern", "")
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: 'article_pattern' must be a string (a regular expression)")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: 'article_pattern' is not a valid regex: {exc}") from None
+    tz = entry.get("timezone", defaults.get("timezone", "Europe/Berlin"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"{where}: unknown timezone {tz!r}") from None
+    residue = entry.get("residue", {})
+    if not isinstance(residue, dict) or set(residue) - {"line_patterns", "drop_selectors"}:
+        raise ConfigError(f"{where}: [portal.residue] takes only line_patterns and drop_selectors")
+    line_patterns = residue.get("line_patterns", [])
+    for pat in line_patterns:
+        try:
+            re.compile(pat)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(f"{where}: residue line pattern {pat!r} is not a valid regex: {exc}") from None
+    return Portal(
+        name=name,
+        allowed_domains=domains,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        start_pages=start_pages,
+        article_pattern=pattern,
+        language=str(entry.get("language", defaults.get("language", "de"))),
+        timezone=tz,
+        residue=ResidueRules(tuple(line_patterns), tuple(residue.get("drop_selectors", []))),
+    )

@@ -1,0 +1,63 @@
+import re
+
+import pytest
+
+from crawler.config import ConfigError, parse_sources
+from pathlib import Path
+
+GOOD = """
+[defaults]
+user_agent = "TestBot/1.0 (+mailto:ops@example.org)"
+[[portal]]
+name = "weserbote"
+feeds = ["http://www.weserbote.test/rss.xml"]
+article_pattern = '-\\d+\\.html$'
+timezone = "Europe/Vienna"
+[portal.residue]
+line_patterns = ['^Mehr aus Herford']
+drop_selectors = ["aside.teaser"]
+"""
+
+
+def test_parses_portal_with_defaults_and_residue():
+    sources = parse_sources(GOOD)
+    portal = sources.portal("weserbote")
+    assert sources.user_agent.startswith("TestBot/1.0")
+    assert portal.allowed_domains == ("www.weserbote.test",)  # derived from the URLs
+    assert portal.language == "de" and portal.timezone == "Europe/Vienna"
+    assert portal.residue.line_patterns == ("^Mehr aus Herford",)
+    assert portal.is_article_url("http://www.weserbote.test/politik/x-12.html")
+    assert not portal.is_article_url("http://www.weserbote.test/politik/")
+    assert portal.owns("http://www.weserbote.test/a") and not portal.owns("http://evil.test/a")
+    assert sources.digest.startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[[portal]]\nname='a b'\nfeeds=['http://x.test/']", "short identifier"),
+        ("[[portal]]\nname='a'", "at least one of feeds"),
+        ("[[portal]]\nname='a'\nfeeds=['ftp://x.test/']", "not an http(s) URL"),
+        ("[[portal]]\nname='a'\nfeeds=['http://x.test/']\narticle_pattern='('", "not a valid regex"),
+        ("[[portal]]\nname='a'\nfeeds=['http://x.test/']\ntimezone='Mars/Olympus'", "unknown timezone"),
+        ("[[portal]]\nname='a'\nfeeds=['http://x.test/']\nfeed=['http://x.test/']", "unknown keys"),
+        ("[[portal]]\nname='a'\nfeeds=['http://x.test/']\n[[portal]]\nname='a'\nfeeds=['http://x.test/']", "used twice"),
+        ("not toml = = 1", "not valid TOML"),
+        ("[defaults]\nuser_agent='x'", "no [[portal]]"),
+    ],
+)
+def test_bad_config_gives_clear_error(text, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_sources(text)
+
+
+def test_example_file_is_valid():
+    example = Path(__file__).resolve().parents[1] / "sources.toml.example"
+    sources = parse_sources(example.read_bytes(), path=example)
+    assert len(sources.portals) >= 3
+    assert all(p.article_pattern for p in sources.portals)
+
+
+def test_select_unknown_portal():
+    with pytest.raises(ConfigError, match="no portal named 'nope'"):
+        parse_sources(GOOD).select(["nope"])
