@@ -1,0 +1,114 @@
+import sqlite3
+
+import pytest
+
+from crawler.datadir import DataDir
+from crawler.export import export_records
+from crawler.jobs import CrawlLock, LockHeld
+from crawler.store import SCHEMA_VERSION, ArticleVersion, ClusterAssignment, JobRecord, UrlState, open_store
+from crawler.store.sqlite import SchemaError, SQLiteArticleStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(DataDir(tmp_path))
+    yield s
+    s.close()
+
+
+def version(aid, text, published="2026-11-23T10:00:00+01:00", portal="a", **kw):
+    return ArticleVersion(
+        article_id=aid, canonical_url=f"http://{portal}.test/{aid}.html", url=f"http://{portal}.test/{aid}.html",
+        portal=portal, fetched_at="2026-11-23T12:00:00+00:00", title=f"T {aid}", text=text,
+        published=published, text_hash=f"h:{text}",
+        warc={"warc_file": "crawl-1.warc.gz", "offset": 10, "length": 99, "record_id": "<urn:uuid:x>",
+              "payload_digest": "sha1:ABC"},
+        **kw,
+    )
+
+
+def test_new_article_versions_and_monotonic_seq(store):
+    r1 = store.save_article(version("a1", "Erster Text."), ClusterAssignment("c1", "a1"))
+    assert r1.created and r1.version == 1
+    same = store.save_article(version("a1", "Erster Text."), ClusterAssignment("c1", "a1", reason="new-version"))
+    assert same.unchanged and same.seq == r1.seq  # identical text: no new version, no change
+    r2 = store.save_article(version("a1", "Erster Text. Update: mehr."), ClusterAssignment("c1", "a1"))
+    assert not r2.created and r2.version == 2 and r2.seq > r1.seq
+    assert [v.text for v in store.versions("a1")] == ["Erster Text.", "Erster Text. Update: mehr."]
+    assert store.current_version("a1").text.endswith("mehr.")
+    assert store.counts()["versions"] == 2
+
+
+def test_representative_change_bumps_seq_of_both_members(store):
+    store.save_article(version("late", "Bericht", published="2026-11-23T12:00:00+01:00"), ClusterAssignment("c", "late"))
+    before = store.max_seq()
+    store.save_article(
+        version("early", "Bericht kopiert", published="2026-11-23T08:00:00+01:00", portal="b"),
+        ClusterAssignment("c", "early", previous_representative="late", nearest="late", jaccard=0.8, containment=0.9,
+                          reason="near-duplicate"),
+    )
+    changed = {r["article_id"]: r for r in store.changes_after(before)}
+    assert set(changed) == {"late", "early"}
+    assert changed["early"]["is_representative"] and not changed["late"]["is_representative"]
+    members = store.cluster_members("c")
+    assert members[0]["article_id"] == "early"
+
+
+def test_export_one_record_per_cluster_with_members_and_provenance(store):
+    store.save_article(version("x", "Text X"), ClusterAssignment("c1", "x"))
+    store.save_article(version("y", "Text Y", portal="b"),
+                       ClusterAssignment("c1", "x", nearest="x", jaccard=0.7, containment=0.9, reason="near-duplicate"))
+    store.save_article(version("z", "Text Z"), ClusterAssignment("c2", "z"))
+    records = list(export_records(store))
+    assert [r["article_id"] for r in records] == ["x", "z"]
+    first = records[0]
+    assert first["schema_version"] == SCHEMA_VERSION
+    assert {m["url"] for m in first["members"]} == {"http://a.test/x.html", "http://b.test/y.html"}
+    assert first["provenance"]["offset"] == 10 and first["provenance"]["record_id"] == "<urn:uuid:x>"
+    every = list(export_records(store, all_members=True))
+    assert {(r["article_id"], r["cluster_id"], r["is_representative"]) for r in every} == {
+        ("x", "c1", True), ("y", "c1", False), ("z", "c2", True)}
+    # Incremental: only what changed after the last seq seen.
+    last = max(r["seq"] for r in every)
+    assert list(export_records(store, after_seq=last)) == []
+    store.save_article(version("z", "Text Z, berichtigt"), ClusterAssignment("c2", "z"))
+    (changed,) = list(export_records(store, after_seq=last))
+    assert changed["article_id"] == "z" and changed["version"] == 2 and changed["seq"] > last
+
+
+def test_url_state_roundtrip_keeps_article_id(store):
+    store.record_url(UrlState("http://a.test/1", "article", 200, "2026-11-23T10:00:00+00:00", "a1", "t"))
+    store.record_url(UrlState("http://a.test/1", "article", 200, "2026-11-24T10:00:00+00:00", None, "t2"))
+    state = store.url_state("http://a.test/1")
+    assert state.article_id == "a1" and state.lastmod.startswith("2026-11-24")
+    assert store.url_state("http://a.test/unknown") is None
+
+
+def test_jobs_recorded(store):
+    store.start_job(JobRecord(run_id="r1", started_at="2026-11-23T10:00:00+00:00", portals=["a"]))
+    job = store.jobs()[0]
+    assert job.status == "running"
+    job.ended_at, job.status, job.exit_code = "2026-11-23T10:05:00+00:00", "finished", 0
+    job.stats, job.warc_files = {"downloader/response_count": 3}, ["crawl-1.warc.gz"]
+    store.finish_job(job)
+    (job,) = store.jobs()
+    assert job.exit_code == 0 and job.warc_files == ["crawl-1.warc.gz"] and job.stats["downloader/response_count"] == 3
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "articles.sqlite"
+    SQLiteArticleStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaError, match="upgrade"):
+        SQLiteArticleStore(path)
+
+
+def test_lock_keeps_second_crawl_out(tmp_path):
+    first = CrawlLock(tmp_path / "crawl.lock").acquire("run-1")
+    with pytest.raises(LockHeld, match="run-1"):
+        CrawlLock(tmp_path / "crawl.lock").acquire("run-2")
+    first.release()
+    CrawlLock(tmp_path / "crawl.lock").acquire("run-3").release()
