@@ -1,0 +1,346 @@
+"""``crawler archive ls`` and ``crawler archive verify``: inspect and check the WARC archive.
+
+    crawler archive ls     [--store URI] [--s3-endpoint URL] [--json]
+    crawler archive verify [--store URI] [--s3-endpoint URL] [--since ISO] [--file NAME]...
+                           [--no-pointers] [--json]
+
+The store is ``--store``, else ``$CRAWLER_ARCHIVE``, else ``<data dir>/archive``; the S3
+endpoint ``--s3-endpoint``, else ``$CRAWLER_S3_ENDPOINT``, else boto3's own
+``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``.
+
+``verify`` reads every selected WARC to the end and checks: gzip members and records parse;
+every record has a WARC-Block-Digest (and a WARC-Payload-Digest where it has a payload) and
+warcio verifies both; request and response records pair up (WARC-Concurrent-To, same URI); the
+file starts with warcinfo; the CDXJ sidecar exists and equals what ``cdxj-indexer`` writes for
+the file; and (unless ``--no-pointers``) every stored article's WARC pointer resolves to the
+response record it names (record id, URI, payload digest recomputed from the bytes). It prints
+a report and exits 1 on any fault. Files still waiting in the local spool are reported too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable, Mapping
+
+from crawler.blobstore import BlobStore, open_blobstore
+from crawler.warc import (
+    CDXJ_SUFFIX,
+    WARC_SUFFIX,
+    WarcPointer,
+    cdxj_for_stream,
+    cdxj_name,
+    check_warc,
+    scan_gzip_members,
+)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "archive", help="list and verify the WARC archive",
+        description="List and verify the WARC files (and CDXJ indexes) in the archive store.",
+    )
+    sub = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+
+    def common(sp):
+        sp.add_argument("--store", help="archive location: directory, file:// or s3://bucket/prefix "
+                        "(default: $CRAWLER_ARCHIVE or <data dir>/archive)")
+        sp.add_argument("--s3-endpoint", help="S3 endpoint URL (default: $CRAWLER_S3_ENDPOINT, "
+                        "else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)")
+        sp.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ls = sub.add_parser("ls", help="list WARC files with record counts and sizes")
+    common(ls)
+    ls.add_argument("--since", help="only files started at or after this ISO time (UTC if no offset)")
+    ls.set_defaults(func=run)
+
+    v = sub.add_parser("verify", help="read WARCs to the end, check digests, CDXJ and pointers")
+    common(v)
+    v.add_argument("--since", help="only files started at or after this ISO time (UTC if no offset)")
+    v.add_argument("--file", action="append", default=[], metavar="NAME",
+                   help="only this WARC file (repeatable)")
+    v.add_argument("--no-pointers", action="store_true",
+                   help="skip resolving the stored articles' WARC pointers")
+    v.set_defaults(func=run)
+    p.set_defaults(func=run)
+
+
+# --------------------------------------------------------------------------------------------
+def _open_store(args) -> BlobStore:
+    uri = getattr(args, "store", None) or os.environ.get("CRAWLER_ARCHIVE") or None
+    endpoint = getattr(args, "s3_endpoint", None) or os.environ.get("CRAWLER_S3_ENDPOINT") or None
+    return open_blobstore(uri, default_dir=args.data_dir.archive_dir, endpoint_url=endpoint)
+
+
+def file_time(name: str) -> datetime | None:
+    """Start time encoded in ``{prefix}-{YYYYmmddHHMMSSmmm}-{serial}-{host}-{worker}.warc.gz``."""
+    base = os.path.basename(name)
+    for part in base.split("-"):
+        if len(part) in (14, 17) and part.isdigit():
+            try:
+                dt = datetime.strptime(part[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+            except ValueError:
+                continue
+            if len(part) == 17:
+                dt = dt.replace(microsecond=int(part[14:]) * 1000)
+            return dt
+    return None
+
+
+def parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+def select_files(store: BlobStore, *, since: datetime | None = None, files: Iterable[str] = ()):
+    blobs = store.list()
+    warcs = [b for b in blobs if b.name.endswith(WARC_SUFFIX)]
+    names = {b.name for b in blobs}
+    wanted = list(files)
+    if wanted:
+        by_name = {b.name: b for b in warcs}
+        by_base = {os.path.basename(b.name): b for b in warcs}
+        out, missing = [], []
+        for w in wanted:
+            b = by_name.get(w) or by_base.get(os.path.basename(w))
+            (out.append(b) if b else missing.append(w))
+        return out, missing, names
+    if since is not None:
+        warcs = [b for b in warcs if (file_time(b.name) or since) >= since]
+    return warcs, [], names
+
+
+def _spool_pending(args) -> list[str]:
+    spool = args.data_dir.warc_spool
+    if not spool.is_dir():
+        return []
+    return sorted(p.name for p in spool.glob("*" + WARC_SUFFIX))
+
+
+# --------------------------------------------------------------------------------------------
+@dataclass
+class FileReport:
+    name: str
+    size: int
+    records: int = 0
+    by_type: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    cdxj: str = "missing"  # ok | missing | differs
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def verify_file(store: BlobStore, name: str, size: int, names: set[str] | None = None) -> FileReport:
+    """Read one WARC from the store to the end; check records, digests, pairing and CDXJ."""
+    rep = FileReport(name, size)
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            with store.open(name) as src:
+                shutil.copyfileobj(src, tmp, 1 << 20)
+        except Exception as exc:
+            rep.errors.append(f"cannot read: {exc}")
+            return rep
+        if tmp.tell() != size:
+            rep.errors.append(f"read {tmp.tell()} bytes, store lists {size}")
+        tmp.seek(0)
+        chk = check_warc(tmp, name)
+        rep.records, rep.by_type = chk.records, dict(chk.by_type)
+        rep.errors.extend(chk.errors)
+        if chk.records == 0:
+            rep.errors.append("no records")
+        idx = cdxj_name(name)
+        if names is not None and idx not in names:
+            rep.cdxj = "missing"
+        else:
+            try:
+                stored = store.read_bytes(idx).decode("utf-8")
+            except Exception:
+                stored = None
+            if stored is None:
+                rep.cdxj = "missing"
+            else:
+                tmp.seek(0)
+                expected = cdxj_for_stream(tmp, os.path.basename(name))
+                rep.cdxj = "ok" if stored == expected else "differs"
+        if rep.cdxj != "ok":
+            rep.errors.append(f"CDXJ sidecar {idx}: {rep.cdxj}")
+    return rep
+
+
+def _sha1_b32(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def verify_pointers(store: BlobStore, pointers: Iterable[Mapping | WarcPointer]) -> dict:
+    """Resolve WARC pointers (e.g. of every stored article) against ``store``.
+
+    Each item is a WarcPointer or a dict with warc_file, offset, length, record_id,
+    payload_digest and optionally ``url`` (then the record's WARC-Target-URI must equal it) and
+    ``article_id`` (used in messages). The record at (offset, length) must be one complete
+    gzip member holding the response (or revisit) record with that id, whose payload hashes to
+    the digest. Returns {"checked": n, "ok": n, "errors": [str, ...]}.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    checked = ok = 0
+    errors: list[str] = []
+    for p in pointers:
+        d = p.to_dict() if isinstance(p, WarcPointer) else dict(p)
+        checked += 1
+        label = d.get("article_id") or d.get("url") or d.get("record_id")
+        try:
+            ptr = WarcPointer.from_dict(d)
+            data = store.read_range(ptr.warc_file, ptr.offset, ptr.length)
+            it = iter(ArchiveIterator(io.BytesIO(data), check_digests=True))
+            rec = next(it)
+            rid = rec.rec_headers.get_header("WARC-Record-ID")
+            payload = rec.raw_stream.read()
+            problems = []
+            if rid != ptr.record_id:
+                problems.append(f"record id {rid} != {ptr.record_id}")
+            if rec.rec_type not in ("response", "revisit"):
+                problems.append(f"record type {rec.rec_type}")
+            if d.get("url") and rec.rec_headers.get_header("WARC-Target-URI") != d["url"]:
+                problems.append(f"URI {rec.rec_headers.get_header('WARC-Target-URI')} != {d['url']}")
+            hdr_digest = rec.rec_headers.get_header("WARC-Payload-Digest")
+            if ptr.payload_digest and hdr_digest != ptr.payload_digest:
+                problems.append(f"payload digest {hdr_digest} != pointer {ptr.payload_digest}")
+            if rec.rec_type == "response" and hdr_digest and _sha1_b32(payload) != hdr_digest:
+                problems.append("payload does not match its digest")
+            if rec.digest_checker.passed is False:
+                problems.extend(rec.digest_checker.problems)
+            if next(it, None) is not None:
+                problems.append("length covers more than one record")
+        except StopIteration:
+            problems = ["no record at offset"]
+        except Exception as exc:
+            problems = [f"unreadable: {exc}"]
+        if problems:
+            errors.append(f"{label}: {d.get('warc_file')}@{d.get('offset')}: " + "; ".join(problems))
+        else:
+            ok += 1
+    return {"checked": checked, "ok": ok, "errors": errors}
+
+
+def stored_pointers(data_dir) -> Iterable[dict]:
+    """WARC pointers of every stored article version (best effort over the lead's store API)."""
+    if not data_dir.articles_db.exists():
+        return []
+    from crawler.store import open_store
+
+    store = open_store(data_dir)
+    seen: set[str] = set()
+    out = []
+    try:
+        for row in store.changes_after(0):
+            w = row.get("warc") or (row.get("provenance") or {}).get("warc")
+            if isinstance(w, str):
+                w = json.loads(w)
+            if not w or not w.get("record_id") or w["record_id"] in seen:
+                continue
+            seen.add(w["record_id"])
+            out.append({**w, "url": row.get("url"), "article_id": row.get("article_id")})
+    finally:
+        store.close()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+def run(args) -> int:
+    action = getattr(args, "archive_command", None)
+    if action == "ls":
+        return run_ls(args)
+    if action == "verify":
+        return run_verify(args)
+    print("usage: crawler archive {ls,verify}", file=sys.stderr)
+    return 2
+
+
+def run_ls(args) -> int:
+    store = _open_store(args)
+    warcs, _, names = select_files(store, since=parse_since(getattr(args, "since", None)))
+    rows = []
+    for b in warcs:
+        with tempfile.NamedTemporaryFile() as tmp:
+            with store.open(b.name) as src:
+                shutil.copyfileobj(src, tmp, 1 << 20)
+            tmp.flush()
+            end, n = scan_gzip_members(tmp.name)
+        rows.append({"name": b.name, "size": b.size, "records": n,
+                     "cdxj": cdxj_name(b.name) in names, "complete": end == b.size})
+    pending = _spool_pending(args)
+    if args.json:
+        print(json.dumps({"store": store.uri, "files": rows, "spool_pending": pending}, indent=2))
+        return 0
+    print(f"archive: {store.uri}")
+    for r in rows:
+        flag = "" if r["cdxj"] else "  (no CDXJ)"
+        print(f"{r['name']}  {r['records']:>7} records  {r['size']:>12} bytes{flag}")
+    print(f"{len(rows)} file(s), {sum(r['records'] for r in rows)} records, "
+          f"{sum(r['size'] for r in rows)} bytes")
+    if pending:
+        print(f"{len(pending)} file(s) waiting in the spool {args.data_dir.warc_spool}: " + ", ".join(pending))
+    return 0
+
+
+def run_verify(args) -> int:
+    store = _open_store(args)
+    warcs, missing, names = select_files(
+        store, since=parse_since(getattr(args, "since", None)), files=getattr(args, "file", []) or []
+    )
+    reports = [verify_file(store, b.name, b.size, names) for b in warcs]
+    ptr_report = None
+    if not getattr(args, "no_pointers", False) and not getattr(args, "file", None):
+        ptrs = list(stored_pointers(args.data_dir))
+        if ptrs:
+            ptr_report = verify_pointers(store, ptrs)
+    pending = _spool_pending(args)
+    faults = sum(1 for r in reports if not r.ok) + len(missing)
+    if ptr_report:
+        faults += len(ptr_report["errors"])
+    if args.json:
+        print(json.dumps({
+            "store": store.uri,
+            "files": [{"name": r.name, "size": r.size, "records": r.records, "by_type": r.by_type,
+                       "cdxj": r.cdxj, "errors": r.errors} for r in reports],
+            "missing": missing,
+            "pointers": ptr_report,
+            "spool_pending": pending,
+            "ok": faults == 0,
+        }, indent=2))
+    else:
+        print(f"archive: {store.uri}")
+        for r in reports:
+            status = "OK  " if r.ok else "FAIL"
+            types = ", ".join(f"{k} {v}" for k, v in sorted(r.by_type.items()))
+            print(f"{status} {r.name}  {r.records} records ({types}), CDXJ {r.cdxj}")
+            for e in r.errors[:20]:
+                print(f"       {e}")
+            if len(r.errors) > 20:
+                print(f"       ... {len(r.errors) - 20} more")
+        for m in missing:
+            print(f"FAIL {m}: not in the archive")
+        if ptr_report:
+            print(f"article pointers: {ptr_report['ok']}/{ptr_report['checked']} resolve")
+            for e in ptr_report["errors"][:20]:
+                print(f"       {e}")
+        if pending:
+            print(f"note: {len(pending)} file(s) still in the spool (shipped by the next run): "
+                  + ", ".join(pending))
+        total = sum(r.records for r in reports)
+        print(f"{len(reports)} file(s), {total} records: " + ("all OK" if faults == 0 else f"{faults} fault(s)"))
+    return 0 if faults == 0 else 1

@@ -1,0 +1,207 @@
+"""Scrapy adaptor for the WARC archive: a downloader middleware next to the wire.
+
+Enable in settings.py::
+
+    DOWNLOADER_MIDDLEWARES = {"crawler.scrapy_archive.WarcCaptureMiddleware": 950}
+
+Placement: downloader middlewares run ``process_request`` in ascending and ``process_response``
+in descending priority. At 950 (above every built-in: HttpCacheMiddleware is 900) this
+middleware
+
+* sees each request after DefaultHeaders (400), UserAgent (500), HttpCompression (590, adds
+  Accept-Encoding), Cookies (700) and HttpProxy (750) have set their headers, i.e. the headers
+  Scrapy hands to the download handler (the transport then adds Host and Connection only), and
+* sees each response first, before HttpCompressionMiddleware (590) decodes it, before
+  RedirectMiddleware (600) turns a 3xx into a new request, before RetryMiddleware (550) retries
+  a 5xx. So robots.txt, feeds, sitemaps, every redirect hop, error pages and every retry
+  attempt are archived as their own exchange, with the body as received (still compressed).
+
+Responses served from Scrapy's HTTP cache (flag ``cached``) are not archived again.
+
+For every archived response the middleware sets ``request.meta["warc"]`` (a
+:class:`crawler.warc.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
+the record is flushed before the response continues to the spider, so an item committed later
+always points at bytes that exist.
+
+Settings: CRAWLER_DATA_DIR (spool = DATA/warc-spool, default archive = DATA/archive),
+CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOINT,
+CRAWLER_WARC_PREFIX ("crawl"), CRAWLER_WARC_MAX_SIZE (1 GB), CRAWLER_OPERATOR, CRAWLER_SOURCES
+(path of sources.toml, its SHA-256 goes into warcinfo), CRAWLER_WARC_ENABLED (True),
+CRAWLER_WARC_FSYNC (False), CRAWLER_WARC_WORKER_ID (default: pid), CRAWLER_WARC_REVISITS
+(False: when True, a payload archived before is written as a revisit record pointing at the
+original, digest index in DATA/warc-digests.sqlite; the pointer then carries ``refers_to``).
+
+``crawler.warc_archive`` is the open :class:`crawler.warc.WarcArchive`, for components that add
+metadata records (crawl context of an article: ``via``, ``outlink``).
+
+On ``spider_closed`` the archive is closed (open file rolled, indexed, uploaded, verified) and
+the stats get ``warc/files`` (names of this run's WARC files), ``warc/bytes``,
+``warc/records``, ``warc/exchanges``, ``warc/cpu_seconds`` (CPU time spent archiving, all
+threads) and ``warc/upload_failed`` (names left in the spool).
+The signal :data:`warc_files_closed` is sent with ``files=[ClosedFile, ...]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.blobstore import open_blobstore
+from crawler.warc import WarcArchive, WarcPointer
+
+log = logging.getLogger(__name__)
+
+#: sent after the archive is closed: handler(files=list[ClosedFile], archive=WarcArchive)
+warc_files_closed = object()
+
+
+def _file_digest(path: str | os.PathLike | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def scrapy_headers(headers) -> list[tuple[str, str]]:
+    """Scrapy Headers (bytes keys, list of bytes values) as (name, value) str pairs."""
+    out: list[tuple[str, str]] = []
+    for k, vals in headers.items():
+        name = k.decode("latin-1") if isinstance(k, bytes) else str(k)
+        if not isinstance(vals, (list, tuple)):
+            vals = [vals]
+        for v in vals:
+            out.append((name, v.decode("latin-1") if isinstance(v, bytes) else str(v)))
+    return out
+
+
+class WarcCaptureMiddleware:
+    def __init__(self, archive: WarcArchive, stats=None):
+        self.archive = archive
+        self.stats = stats
+        self.exchanges = 0
+        self._closed = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("CRAWLER_WARC_ENABLED", True):
+            raise NotConfigured("WARC capture disabled (CRAWLER_WARC_ENABLED=False)")
+        from crawler.datadir import resolve_data_dir
+
+        data_dir = resolve_data_dir(s.get("CRAWLER_DATA_DIR"))
+        store = open_blobstore(
+            s.get("CRAWLER_ARCHIVE") or None,
+            default_dir=data_dir.archive_dir,
+            endpoint_url=s.get("CRAWLER_S3_ENDPOINT") or None,
+        )
+        run_id = getattr(crawler, "crawl_run_id", None) or uuid.uuid4().hex
+        spider_name = getattr(crawler.spidercls, "name", None)
+        sources = s.get("CRAWLER_SOURCES") or ("sources.toml" if Path("sources.toml").is_file() else None)
+        info = {
+            "isPartOf": spider_name,
+            "operator": s.get("CRAWLER_OPERATOR"),
+            "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": s.get("USER_AGENT"),
+            "sources": os.path.basename(str(sources)) if sources else None,
+            "sources-digest": _file_digest(sources),
+            "capture": "Scrapy downloader middleware crawler.scrapy_archive.WarcCaptureMiddleware",
+        }
+        try:
+            import scrapy
+
+            info["scrapy-version"] = scrapy.__version__
+        except Exception:
+            pass
+        digest_index = None
+        if s.getbool("CRAWLER_WARC_REVISITS", False):
+            from crawler.warc import SqliteDigestIndex
+
+            digest_index = SqliteDigestIndex(data_dir.root / "warc-digests.sqlite")
+        archive = WarcArchive(
+            data_dir.warc_spool,
+            store,
+            run_id=run_id,
+            prefix=s.get("CRAWLER_WARC_PREFIX", "crawl"),
+            max_file_size=s.getint("CRAWLER_WARC_MAX_SIZE", 1_000_000_000),
+            warcinfo=info,
+            worker_id=s.get("CRAWLER_WARC_WORKER_ID") or None,
+            fsync=s.getbool("CRAWLER_WARC_FSYNC", False),
+            digest_index=digest_index,
+        )
+        mw = cls(archive, crawler.stats)
+        mw.crawler = crawler
+        # for spiders/pipelines that add metadata records (crawl context: via, outlinks):
+        #   crawler.warc_archive.write_metadata(url, {"via": ..., "outlink": [...]},
+        #                                       concurrent_to=response.meta["warc"]["record_id"])
+        crawler.warc_archive = archive
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.engine_stopped, signal=signals.engine_stopped)
+        return mw
+
+    # -- capture ---------------------------------------------------------------------------------
+    def process_response(self, request, response):
+        if "cached" in response.flags or self._closed:
+            return response
+        if not response.url.startswith(("http://", "https://")):
+            return response  # data:, file:, s3: ... are not HTTP exchanges
+        pointer = self.archive_exchange(request, response)
+        request.meta["warc"] = pointer.to_dict()
+        return response
+
+    def archive_exchange(self, request, response) -> WarcPointer:
+        proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
+        ip = None if proxied else (str(response.ip_address) if response.ip_address else None)
+        truncated = "length" if "dataloss" in response.flags else None
+        pointer = self.archive.write_exchange(
+            url=response.url,
+            method=request.method,
+            request_headers=scrapy_headers(request.headers),
+            request_body=request.body or b"",
+            status=response.status,
+            response_headers=scrapy_headers(response.headers),
+            body=response.body,
+            protocol=response.protocol or "HTTP/1.1",
+            ip_address=ip,
+            date=datetime.now(timezone.utc),
+            truncated=truncated,
+        )
+        self.exchanges += 1
+        if self.stats is not None:
+            self.stats.inc_value("warc/exchanges")
+        return pointer
+
+    # -- shutdown --------------------------------------------------------------------------------
+    def spider_closed(self, spider=None, reason=None):
+        self.close()
+
+    def engine_stopped(self):
+        self.close()  # no-op when spider_closed already ran
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        files = self.archive.close()
+        left = self.archive.pending()
+        if self.stats is not None:
+            self.stats.set_value("warc/files", [f.name for f in files])
+            self.stats.set_value("warc/bytes", sum(f.size for f in files))
+            self.stats.set_value("warc/records", self.archive.records_written)
+            self.stats.set_value("warc/cpu_seconds", round(self.archive.cpu_seconds, 3))
+            self.stats.set_value("warc/store", self.archive.store.uri)
+            if self.archive.recovered:
+                self.stats.set_value("warc/recovered", [f.name for f in self.archive.recovered])
+            if left:
+                self.stats.set_value("warc/upload_failed", left)
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.signals.send_catch_log(warc_files_closed, files=files, archive=self.archive)
