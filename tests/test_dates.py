@@ -1,0 +1,47 @@
+"""German date parsing across formats and time zones (crawler.dates)."""
+
+import pytest
+
+from crawler.dates import date_from_url, dates_in_text, parse_iso
+
+CASES = [
+    ("23. November 2026, 14:05 Uhr", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
+    ("23. November 2026 um 14:05 Uhr", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
+    ("23.11.2026", "Europe/Berlin", "2026-11-23T00:00:00+01:00"),
+    ("23.11.2026, 14:05", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
+    ("Mo, 23.11.26", "Europe/Berlin", "2026-11-23T00:00:00+01:00"),
+    ("Montag, 23. Nov. 2026", "Europe/Berlin", "2026-11-23T00:00:00+01:00"),
+    ("Stand: 23.11.2026 14:05 Uhr", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
+    ("1. Jänner 2020", "Europe/Vienna", "2020-01-01T00:00:00+01:00"),
+    ("5. Juli 2026, 9.30 Uhr", "Europe/Berlin", "2026-07-05T09:30:00+02:00"),  # summer time
+    ("3. März 2026", "Europe/Zurich", "2026-03-03T00:00:00+01:00"),
+    ("2026-11-23T14:05:00+01:00", "America/New_York", "2026-11-23T14:05:00+01:00"),  # offset wins
+    ("2026-11-23T13:05:00Z", "Europe/Berlin", "2026-11-23T13:05:00+00:00"),
+    ("2026-07-01 10:00", "Europe/Berlin", "2026-07-01T10:00:00+02:00"),
+    ("2026-11-23 14:05", "America/New_York", "2026-11-23T14:05:00-05:00"),
+    ("23.11.2026 14:05 MESZ", "Europe/Berlin", "2026-11-23T14:05:00+02:00"),
+    ("23.11.2026 14:05 MEZ", "UTC", "2026-11-23T14:05:00+01:00"),
+    ("Tue, 24 Nov 2026 10:00:00 +0100", "Europe/Berlin", "2026-11-24T10:00:00+01:00"),
+    ("November 23, 2026", "Europe/London", "2026-11-23T00:00:00+00:00"),
+]
+
+
+@pytest.mark.parametrize("text,tz,expected", CASES)
+def test_parse_german_formats(text, tz, expected):
+    assert parse_iso(text, tz) == expected
+
+
+@pytest.mark.parametrize("text", ["", "kein Datum", "Politik", "32.13.2026", None])
+def test_not_a_date(text):
+    assert parse_iso(text) is None
+
+
+def test_date_from_url():
+    assert parse_iso(date_from_url("https://telebasel.ch/2019/10/19/junge-lenker/")) == "2019-10-19T00:00:00+02:00"
+    assert date_from_url("https://www.example.de/politik/artikel-123.html") is None
+
+
+def test_visible_labels_give_published_and_modified():
+    pub, mod = dates_in_text("Veröffentlicht am 22.11.2026\nStand: 23.11.2026 14:05 Uhr", "Europe/Berlin")
+    assert pub.isoformat() == "2026-11-22T00:00:00+01:00"
+    assert mod.isoformat() == "2026-11-23T14:05:00+01:00"
