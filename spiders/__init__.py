@@ -1,0 +1,1 @@
+"""Scrapy spiders: what to fetch and how to find articles."""

@@ -1,0 +1,260 @@
+"""The ``news`` spider: discovers articles of the configured portals through RSS/Atom feeds,
+sitemaps (incl. sitemap indexes and news sitemaps) and links on start and article pages.
+
+Politeness (robots.txt, AutoThrottle, per-domain concurrency, User-Agent) is configured in
+``settings.py``; the User-Agent comes from ``sources.toml`` ``[defaults] user_agent``.
+Incremental: an article URL already stored is fetched again only when a feed or sitemap
+announces a newer ``lastmod`` (see :func:`crawler.discovery.needs_fetch`). One crawl never
+requests the same canonical URL twice.
+
+Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``portal``, ``html``,
+``http_status``, ``fetched_at``, ``lastmod``, ``discovered_via``, ``redirected_from``, ``warc``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import scrapy
+from scrapy.linkextractors import LinkExtractor
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.config import load_sources
+from crawler.datadir import resolve_data_dir
+from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
+from crawler.pagetype import is_article_page
+from crawler.store import UrlState, open_store
+from crawler.urls import article_id_for, canonicalize_url
+
+
+REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+MAX_OUTLINKS_RECORDED = 1000
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # The identifying User-Agent lives in sources.toml; it must be in the settings before
+        # they freeze, so robots.txt rules are matched against the same agent that is sent.
+        if settings.getpriority("USER_AGENT") < 40:  # not given on the command line
+            try:
+                sources = load_sources(settings.get("CRAWLER_SOURCES"))
+            except Exception:  # reported properly when the spider starts
+                return
+            settings.set("USER_AGENT", sources.user_agent, priority="spider")
+
+    def __init__(self, *args, portal: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._portal_arg = [p for p in (portal or "").split(",") if p]
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        names = spider._portal_arg or settings.getlist("CRAWLER_PORTALS")
+        spider.sources = load_sources(settings.get("CRAWLER_SOURCES")).select(names)
+        spider.allowed_domains = sorted({d for p in spider.sources.portals for d in p.allowed_domains})
+        spider.data_dir = resolve_data_dir(settings.get("CRAWLER_DATA_DIR")).ensure()
+        spider.store = open_store(spider.data_dir)
+        spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
+        spider.gone_retry_days = settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7)
+        spider.seen: set[str] = set()
+        spider.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
+        spider.link_extractors = {
+            p.name: LinkExtractor(allow=(p.article_pattern,), allow_domains=p.allowed_domains)
+            for p in spider.sources.portals
+            if p.article_pattern
+        }
+        crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def _close_store(self, spider):
+        try:
+            self._record_announced_lastmods()
+        finally:
+            self.store.close()
+
+    def _record_announced_lastmods(self):
+        """Keep the latest lastmod any feed or sitemap announced for each known URL, so the next
+        crawl compares against it, whichever source led to the fetch this time."""
+        for url, lastmod in self.announced.items():
+            state = self.store.url_state(url)
+            if state and state.status in ("article", "not-article", "redirect") and (
+                state.lastmod is None or lastmod > state.lastmod
+            ):
+                state.lastmod = lastmod
+                self.store.record_url(state)
+
+    # -- discovery -------------------------------------------------------------------------
+    async def start(self):
+        for portal in self.sources.portals:
+            meta = {"portal": portal.name}
+            for url in portal.feeds:
+                yield scrapy.Request(url, self.parse_feed, errback=self.source_failed, meta=meta, dont_filter=True)
+            for url in portal.sitemaps:
+                yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
+            for url in portal.start_pages:
+                yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
+
+    def parse_feed(self, response):
+        portal = self.sources.portal(response.meta["portal"])
+        try:
+            entries = parse_feed(response.body, response.url)
+        except ValueError as exc:
+            self.logger.error("feed %s of portal %s unusable: %s", response.url, portal.name, exc)
+            self.crawler.stats.inc_value("crawler/feed_errors")
+            return
+        self.crawler.stats.inc_value("crawler/feeds")
+        for entry in entries:
+            yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+
+    def parse_sitemap(self, response):
+        portal = self.sources.portal(response.meta["portal"])
+        try:
+            kind, entries = parse_sitemap(response.body, response.url)
+        except (ValueError, OSError) as exc:
+            self.logger.error("sitemap %s of portal %s unusable: %s", response.url, portal.name, exc)
+            self.crawler.stats.inc_value("crawler/sitemap_errors")
+            return
+        self.crawler.stats.inc_value("crawler/sitemaps")
+        for entry in entries:
+            if kind == "index":
+                if portal.owns(entry.url):
+                    yield response.follow(entry.url, self.parse_sitemap, errback=self.source_failed,
+                                          meta={"portal": portal.name})
+            else:
+                yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+
+    def parse_listing(self, response):
+        portal = self.sources.portal(response.meta["portal"])
+        yield from self._follow_article_links(portal, response)
+
+    def _follow_article_links(self, portal, response):
+        extractor = self.link_extractors.get(portal.name)
+        if extractor is None or not hasattr(response, "xpath"):
+            return
+        for link in extractor.extract_links(response):
+            yield from self._article_request(portal, link.url, None, response.url)
+
+    def _article_request(self, portal, url: str, lastmod: str | None, via: str, redirected_from=()):
+        if not portal.owns(url) or not (redirected_from or portal.is_article_url(url)):
+            return
+        canonical = canonicalize_url(url)
+        if lastmod and lastmod > self.announced.get(canonical, ""):
+            self.announced[canonical] = lastmod
+        if canonical in self.seen:
+            return
+        self.seen.add(canonical)
+        fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days)
+        self.crawler.stats.inc_value(f"crawler/article_urls/{why}")
+        if not fetch:
+            return
+        yield scrapy.Request(
+            canonical,
+            self.parse_article,
+            errback=self.article_failed,
+            meta={
+                "portal": portal.name, "lastmod": lastmod, "discovered_via": via, "canonical": canonical,
+                "redirected_from": redirected_from,
+                # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
+                # target goes through the same once-per-crawl and incremental checks.
+                "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,
+            },
+        )
+
+    # -- articles --------------------------------------------------------------------------
+    def parse_article(self, response):
+        portal = self.sources.portal(response.meta["portal"])
+        requested = response.meta["canonical"]
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(portal, response)
+            return
+        final = canonicalize_url(response.url)
+        html = response.text if hasattr(response, "text") else ""
+        is_article, evidence = is_article_page(html) if html else (False, "not-html")
+        if not is_article:
+            self.crawler.stats.inc_value("crawler/not_article")
+            self.logger.info("not an article (%s): %s", evidence, response.url)
+            self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
+            return
+        self._archive_context(response)
+        yield {
+            "url": response.url,
+            "canonical_url": final,
+            "article_id": article_id_for(final),
+            "portal": portal.name,
+            "html": html,
+            "http_status": response.status,
+            "fetched_at": _now(),
+            "lastmod": response.meta.get("lastmod"),
+            "discovered_via": response.meta.get("discovered_via"),
+            "redirected_from": list(response.meta.get("redirected_from") or ()),
+            "warc": response.meta.get("warc"),
+        }
+        # Articles link to related articles: more discovery, same rules.
+        yield from self._follow_article_links(portal, response)
+
+    def _archive_context(self, response):
+        """A WARC metadata record beside the article's response: where it was discovered and
+        what it links to (the crawl context an archivist needs to explain the capture)."""
+        archive = getattr(self.crawler, "warc_archive", None)
+        pointer = response.meta.get("warc")
+        if archive is None or not pointer:
+            return
+        outlinks = []
+        for href in dict.fromkeys(response.css("a::attr(href)").getall()):
+            url = response.urljoin(href.strip())
+            if url.startswith(("http://", "https://")):
+                outlinks.append(url)
+        fields = [("via", response.meta.get("discovered_via") or "")]
+        fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]
+        archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"])
+
+    def _follow_redirect(self, portal, response):
+        requested = response.meta["canonical"]
+        location = response.headers.get(b"Location")
+        target = canonicalize_url(response.urljoin(location.decode("latin-1"))) if location else None
+        chain = [*response.meta.get("redirected_from", ()), requested]
+        self.crawler.stats.inc_value("crawler/article_redirects")
+        if target is None or target in chain or len(chain) > self.max_redirects:
+            self.logger.warning("article %s: broken redirect (%s)", response.url, target or "no Location")
+            self._remember(requested, "error", response.status, response.meta.get("lastmod"))
+            return
+        # Remembered even when the target was fetched already in this crawl: the next crawl
+        # must not request the old URL again.
+        self._remember(requested, "redirect", response.status, response.meta.get("lastmod"), article_id_for(target))
+        yield from self._article_request(portal, target, response.meta.get("lastmod"),
+                                         response.meta.get("discovered_via"), redirected_from=tuple(chain))
+
+    def _remember(self, url, status, http_status, lastmod, article_id=None):
+        self.store.record_url(UrlState(url, status, http_status, lastmod, article_id, _now()))
+
+    def article_failed(self, failure):
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            gone = status in (404, 410)
+            self.crawler.stats.inc_value(f"crawler/article_http_{status}")
+            self.logger.warning("article %s answered HTTP %s", request.url, status)
+            self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
+        elif failure.check(IgnoreRequest):
+            # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
+            self.crawler.stats.inc_value("crawler/article_ignored")
+            self.logger.info("article %s not fetched: %s", request.url, failure.value)
+        else:
+            self.crawler.stats.inc_value("crawler/article_errors")
+            self.logger.error("article %s failed: %r", request.url, failure.value)
+            self._remember(request.meta["canonical"], "error", None, request.meta.get("lastmod"))
+
+    def source_failed(self, failure):
+        # A broken feed, sitemap or start page is reported and the crawl goes on with the rest.
+        self.crawler.stats.inc_value("crawler/source_errors")
+        self.logger.error("source %s failed: %r", failure.request.url, failure.value)
