@@ -1,0 +1,78 @@
+"""Running a crawl in this process through Scrapy's settings (the spider is found by name)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.datadir import DataDir
+from crawler.jobs import LockHeld, new_run_id
+from crawler.store import JobRecord, open_store
+
+SETTINGS_MODULE = "settings"
+
+
+def project_settings(overrides: dict | None = None) -> Settings:
+    settings = Settings()
+    module = os.environ.get("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    settings.setmodule(importlib.import_module(module), priority="project")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            settings.set(key, value, priority="cmdline")
+    return settings
+
+
+class CrawlFailed(RuntimeError):
+    pass
+
+
+def run_crawl(
+    data_dir: DataDir,
+    *,
+    sources: str | Path | None = None,
+    portals: list[str] | None = None,
+    archive: str | None = None,
+    extra_settings: dict | None = None,
+) -> JobRecord:
+    """Run the ``news`` spider once; returns the job record (raises LockHeld, CrawlFailed)."""
+    data_dir.ensure()
+    run_id = new_run_id()
+    overrides = {
+        "CRAWLER_DATA_DIR": str(data_dir.root),
+        "CRAWLER_RUN_ID": run_id,
+        "CRAWLER_SOURCES": str(sources) if sources else None,
+        "CRAWLER_PORTALS": list(portals) if portals else None,
+        "CRAWLER_ARCHIVE": archive,
+        **(extra_settings or {}),
+    }
+    settings = project_settings(overrides)
+    process = CrawlerProcess(settings)
+    log_handler = logging.FileHandler(data_dir.logs_dir / f"{run_id}.log", encoding="utf-8")
+    log_handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    log_handler.setLevel(logging.DEBUG if settings.get("LOG_LEVEL") == "DEBUG" else logging.INFO)
+    logging.getLogger().addHandler(log_handler)
+    failures: list[BaseException] = []
+    deferred = process.crawl("news")
+    deferred.addErrback(lambda f: failures.append(f.value))
+    try:
+        process.start()
+    finally:
+        logging.getLogger().removeHandler(log_handler)
+        log_handler.close()
+    if failures:
+        if isinstance(failures[0], LockHeld):
+            raise failures[0]
+        raise CrawlFailed(f"crawl could not run: {failures[0]!r}") from failures[0]
+    store = open_store(data_dir)
+    try:
+        for job in store.jobs(limit=50):
+            if job.run_id == run_id:
+                return job
+    finally:
+        store.close()
+    raise CrawlFailed(f"crawl {run_id} left no job record")

@@ -1,0 +1,42 @@
+"""Extract stage: main text and metadata from the fetched HTML (core: crawler.extract)."""
+
+from scrapy.exceptions import DropItem
+
+from crawler.extract import extract_article
+from crawler.urls import article_id_for, canonicalize_url
+from pipelines._portal import StagePipeline
+
+EXTRACTED_FIELDS = (
+    "title", "text", "authors", "published", "modified", "section", "dateline", "language",
+)
+
+
+class ExtractPipeline(StagePipeline):
+    def process_item(self, item):
+        portal = self.portal_of(item)
+        result = extract_article(
+            item["html"],
+            item["url"],
+            timezone=portal.timezone,
+            drop_selectors=portal.residue.drop_selectors,
+            language=portal.language,
+        )
+        if not (result.get("text") or "").strip():
+            self.stats.inc_value("pipeline/extract/empty")
+            raise DropItem(f"no article text extracted from {item['url']}")
+        for key in EXTRACTED_FIELDS:
+            item[key] = result.get(key)
+        self._adopt_declared_canonical(item, result.get("canonical_url"), portal)
+        return item
+
+    def _adopt_declared_canonical(self, item, declared, portal):
+        """A page that names another URL of the same portal as canonical (AMP, print or
+        tracking variants) is stored as that article: an exact duplicate by canonical URL."""
+        if not declared or not portal.owns(declared):
+            return
+        canonical = canonicalize_url(declared)
+        if canonical != item["canonical_url"]:
+            self.stats.inc_value("pipeline/extract/declared_canonical")
+            item["fetched_canonical_url"] = item["canonical_url"]
+            item["canonical_url"] = canonical
+            item["article_id"] = article_id_for(canonical)
