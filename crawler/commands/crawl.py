@@ -1,0 +1,51 @@
+"""`crawler crawl`: the operator's crawl (the same crawl as `scrapy crawl news`)."""
+
+from __future__ import annotations
+
+import sys
+
+from crawler.config import ConfigError, load_sources
+from crawler.jobs import LockHeld
+from crawler.runner import CrawlFailed, run_crawl
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "crawl",
+        help="crawl the configured portals",
+        description="Crawl the portals of a sources file: discover articles from feeds, sitemaps "
+        "and links, archive every exchange as WARC, extract, clean, de-duplicate and store. "
+        "Exit status: 0 success, 1 the crawl logged errors, 2 bad configuration, 3 another crawl "
+        "holds the data directory.",
+    )
+    p.add_argument("--sources", help="portal configuration (default: $CRAWLER_SOURCES or ./sources.toml)")
+    p.add_argument("--portal", action="append", metavar="NAME", help="crawl only this portal (repeatable)")
+    p.add_argument(
+        "--archive",
+        metavar="URI",
+        help="where closed WARC files go: a directory or s3://bucket/prefix (default: $CRAWLER_ARCHIVE "
+        "or <data dir>/archive); S3 endpoint from $AWS_ENDPOINT_URL_S3, credentials from the AWS chain",
+    )
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crawler.commands._summary import print_summary
+
+    try:
+        sources = load_sources(args.sources)
+        sources.select(args.portal)
+    except ConfigError as exc:
+        print(f"crawler crawl: {exc}", file=sys.stderr)
+        return 2
+    try:
+        job = run_crawl(args.data_dir, sources=sources.path, portals=args.portal, archive=args.archive)
+    except LockHeld as exc:
+        print(f"crawler crawl: {exc}", file=sys.stderr)
+        return 3
+    except CrawlFailed as exc:
+        print(f"crawler crawl: {exc}", file=sys.stderr)
+        return 1
+    print_summary(args.data_dir, job, as_json=args.json)
+    return job.exit_code or 0

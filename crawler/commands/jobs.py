@@ -1,0 +1,31 @@
+"""`crawler jobs`: the history of crawl runs in a data directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from crawler.store import open_store
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("jobs", help="list recent crawl runs",
+                              description="List recent crawl runs: run ID, start/end, status, exit code, stats.")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="one JSON object per run, with full stats")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    store = open_store(args.data_dir)
+    try:
+        for job in store.jobs(limit=args.limit):
+            if args.json:
+                print(json.dumps(asdict(job), ensure_ascii=False))
+            else:
+                fetched = job.stats.get("downloader/response_count", 0)
+                print(f"{job.run_id}  {job.status:<11} exit={job.exit_code}  {job.started_at} – {job.ended_at or '…'}"
+                      f"  pages={fetched}  warc={len(job.warc_files)}")
+    finally:
+        store.close()
+    return 0
