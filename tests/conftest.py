@@ -1,0 +1,43 @@
+"""Shared fixtures: real services (tests/services.py), running the `crawler` CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``crawler ARGS`` as an operator would, in its own process (Scrapy's reactor runs once
+    per process). Output is captured and shown when the command fails."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", *args], cwd=REPO, env=full_env, capture_output=True, text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"crawler {' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-5000:]}\n"
+            f"--- stderr\n{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"evaluation data missing: {path} (expected ../shared/data beside the repository)")
+    return path

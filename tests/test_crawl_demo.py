@@ -1,0 +1,271 @@
+"""Acceptance of the whole pipeline: crawl the demo portals with the real spider, pipelines and
+archive, then check clusters, cleaning, incremental recrawl, WARC files and the S3 archive."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from conftest import REPO, run_cli
+from crawler.demo import manifest
+from crawler.demo.server import DemoPortals
+from crawler.jobs import CrawlLock
+
+pytestmark = pytest.mark.integration
+
+
+class Crawl:
+    def __init__(self, data_dir: Path, sources: Path, portals: DemoPortals, proc, log):
+        self.data_dir, self.sources, self.portals, self.proc, self.log = data_dir, sources, portals, proc, log
+
+    def export(self, *extra: str) -> list[dict]:
+        out = run_cli("export", "--all-members", "--data-dir", str(self.data_dir), *extra).stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def warc_files(self) -> list[Path]:
+        return sorted((self.data_dir / "archive").rglob("*.warc.gz"))
+
+
+def crawl(portals: DemoPortals, data_dir: Path, *extra: str, check=True):
+    sources = data_dir.parent / f"{data_dir.name}-sources.toml"
+    sources.write_text(portals.sources_toml(), encoding="utf-8")
+    portals.clear_log()
+    proc = run_cli(
+        "crawl", "--sources", str(sources), "--data-dir", str(data_dir), *extra,
+        env={"http_proxy": portals.proxy_url, "no_proxy": "", "CRAWLER_LOG_LEVEL": "INFO"}, check=check,
+    )
+    return Crawl(data_dir, sources, portals, proc, list(portals.request_log))
+
+
+@pytest.fixture(scope="module")
+def portals():
+    server = DemoPortals(edition=1)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def first(portals, tmp_path_factory):
+    portals.set_edition(1)
+    return crawl(portals, tmp_path_factory.mktemp("crawl") / "data")
+
+
+def by_url(records):
+    return {r["url"]: r for r in records}
+
+
+def test_first_crawl_stores_every_demo_article_once(first):
+    records = by_url(first.export())
+    expected = manifest.by_url(1)
+    assert sorted(records) == sorted(expected), first.proc.stdout
+    fetched = Counter(e["url"] for e in first.log if e["method"] == "GET")
+    assert all(fetched[url] == 1 for url in expected), "an article URL was fetched twice in one crawl"
+    assert not set(manifest.NON_ARTICLE_URLS) & set(records)
+    assert not set(manifest.ROBOTS_DISALLOWED_URLS) & set(fetched)
+
+
+def test_seed_story_and_clusters_match_the_stories(first):
+    records = by_url(first.export())
+    stories = manifest.stories(1)
+    seed_urls = stories[manifest.SEED_000_STORY]
+    assert len(seed_urls) == 3
+    assert len({records[u]["cluster_id"] for u in seed_urls}) == 1, "seed 000 and its republications split"
+    (other_seed,) = stories[manifest.SEED_002_STORY]
+    assert records[other_seed]["cluster_id"] != records[seed_urls[0]]["cluster_id"]
+    # Exactly the expected partition: same cluster iff same story.
+    story_of = {url: a.story for url, a in manifest.by_url(1).items()}
+    clusters: dict[str, set[str]] = {}
+    for url, rec in records.items():
+        clusters.setdefault(rec["cluster_id"], set()).add(story_of[url])
+    merged = [s for s in clusters.values() if len(s) > 1]
+    assert not merged, f"different stories merged: {merged}"
+    assert len(clusters) == len(stories), "a story was split into several clusters"
+    for story, urls in stories.items():
+        rep = [u for u in urls if records[u]["is_representative"]]
+        assert rep == [manifest.representative(story, 1)], story
+
+
+def test_stored_text_has_every_paragraph_and_no_residue(first):
+    records = by_url(first.export())
+    problems = {}
+    for url, article in manifest.by_url(1).items():
+        text = records[url]["text"]
+        missing = manifest.missing_paragraphs(text, article)
+        residue = manifest.residue_violations(text, article)
+        if missing or residue:
+            problems[url] = {"missing": missing, "residue": residue}
+        assert all(r["rule"] for r in records[url]["removed"])
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_job_record_and_summary(first):
+    assert "Crawl run" in first.proc.stdout
+    jobs = [json.loads(l) for l in run_cli("jobs", "--json", "--data-dir", str(first.data_dir)).stdout.splitlines()]
+    (job,) = jobs
+    assert job["status"] == "finished" and job["exit_code"] == 0
+    assert job["warc_files"] and job["stats"]["downloader/response_count"] >= len(manifest.by_url(1))
+
+
+def _b32_sha1(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def test_warc_files_are_valid_complete_and_paired(first):
+    files = first.warc_files()
+    assert files
+    check = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", *map(str, files)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    requests, responses = {}, {}
+    uris = set()
+    for path in files:
+        with open(path, "rb") as fh:
+            records = list(_records(fh))
+        assert records[0]["type"] == "warcinfo"
+        for rec in records[1:]:
+            assert rec["block_digest"] and rec["type"] in ("request", "response", "metadata", "revisit")
+            if rec["type"] == "response":
+                assert rec["payload_digest"] == _b32_sha1(rec["payload"]), rec["uri"]
+                responses[rec["id"]] = rec
+                uris.add(rec["uri"])
+            elif rec["type"] == "request":
+                requests[rec["id"]] = rec
+    # Every exchange of the crawl was archived: robots.txt, feeds, sitemaps, redirect, 404, articles.
+    served = {e["url"] for e in first.log if e["method"] == "GET"}
+    assert served <= uris, sorted(served - uris)
+    for rec in responses.values():
+        partners = [q for q in requests.values() if q["concurrent_to"] == rec["id"] or rec["concurrent_to"] == q["id"]]
+        assert len(partners) == 1 and partners[0]["uri"] == rec["uri"], rec["uri"]
+    assert len(requests) == len(responses)
+    statuses = {r["status"] for r in responses.values()}
+    assert {"200", "301", "404"} <= statuses
+
+
+def _records(fh):
+    for record in ArchiveIterator(fh):
+        payload = record.raw_stream.read()
+        yield {
+            "type": record.rec_type,
+            "id": record.rec_headers.get_header("WARC-Record-ID"),
+            "uri": record.rec_headers.get_header("WARC-Target-URI"),
+            "block_digest": record.rec_headers.get_header("WARC-Block-Digest"),
+            "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest"),
+            "concurrent_to": record.rec_headers.get_header("WARC-Concurrent-To"),
+            "status": record.http_headers.get_statuscode() if record.http_headers else None,
+            "payload": payload,
+        }
+
+
+def test_article_pointers_resolve_to_the_served_body(first):
+    archive = first.data_dir / "archive"
+    for rec in first.export():
+        prov = rec["provenance"]
+        path = next(archive.rglob(prov["warc_file"]))
+        with open(path, "rb") as fh:
+            fh.seek(prov["offset"])
+            chunk = fh.read(prov["length"])
+        record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Record-ID") == prov["record_id"]
+        assert record.rec_headers.get_header("WARC-Target-URI") == rec["url"]
+        assert record.rec_headers.get_header("WARC-Payload-Digest") == prov["payload_digest"]
+        assert record.content_stream().read() == first.portals.body_for(rec["url"], 1), rec["url"]
+
+
+def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portals, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(first.data_dir, data)
+    before = {r["url"]: r for r in first.export()}
+    portals.set_edition(2)
+    try:
+        second = crawl(portals, data)
+    finally:
+        portals.set_edition(1)
+    article_urls = set(manifest.by_url(2)) | set(manifest.NON_ARTICLE_URLS) | set(manifest.REDIRECTS) | set(
+        manifest.NOT_FOUND_URLS)
+    fetched = sorted(e["url"] for e in second.log if e["method"] == "GET" and e["url"] in article_urls)
+    assert fetched == sorted(manifest.EDITION2_NEW_URLS + manifest.EDITION2_UPDATED_URLS)
+    after = by_url(second.export())
+    (new_url,) = manifest.EDITION2_NEW_URLS
+    story = manifest.by_url(2)[new_url].story
+    siblings = [u for u in manifest.stories(2)[story] if u != new_url]
+    assert {after[u]["cluster_id"] for u in siblings} == {after[new_url]["cluster_id"]}
+    (updated,) = manifest.EDITION2_UPDATED_URLS
+    assert after[updated]["version"] == 2 and before[updated]["version"] == 1
+    assert after[updated]["cluster_id"] == before[updated]["cluster_id"]
+    assert not manifest.missing_paragraphs(after[updated]["text"], manifest.by_url(2)[updated])
+    # Incremental delivery: only the new article, the new version (and their clusters) changed.
+    max_before = max(r["seq"] for r in before.values())
+    changed = {r["url"] for r in second.export("--after-seq", str(max_before))}
+    assert {new_url, updated} <= changed
+    assert changed <= {new_url, updated} | set(manifest.stories(2)[story])
+
+
+def test_a_second_crawl_on_the_same_data_dir_is_refused(portals, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    lock = CrawlLock(data / "crawl.lock").acquire("someone-else")
+    try:
+        proc = crawl(portals, data, check=False)
+    finally:
+        lock.release()
+    assert proc.proc.returncode == 3, proc.proc.stderr
+    assert "another crawl is running" in proc.proc.stderr
+
+
+def test_s3_archive_holds_the_same_records(first, portals, seaweedfs, s3_bucket, tmp_path):
+    second = crawl(portals, tmp_path / "data", "--archive", f"s3://{s3_bucket}/news")
+    client = seaweedfs.client()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket, Prefix="news/").get("Contents", [])]
+    warcs = [k for k in keys if k.endswith(".warc.gz")]
+    assert warcs and any(k.endswith(".cdxj") for k in keys), keys
+
+    def index(streams):
+        out = set()
+        for stream in streams:
+            for rec in _records(stream):
+                if rec["type"] in ("request", "response"):
+                    out.add((rec["type"], rec["uri"], rec["payload_digest"] if rec["type"] == "response" else None))
+        return out
+
+    remote = index(io.BytesIO(client.get_object(Bucket=s3_bucket, Key=k)["Body"].read()) for k in warcs)
+    local = index(open(p, "rb") for p in first.warc_files())
+    assert remote == local
+    # The articles point into the bucket.
+    (rec,) = [r for r in second.export() if r["url"] == manifest.stories(1)[manifest.SEED_000_STORY][0]]
+    assert rec["provenance"]["archive"] == f"s3://{s3_bucket}/news"
+    assert f"news/{rec['provenance']['warc_file']}" in warcs
+
+
+def test_scrapy_crawl_news_from_a_checkout_is_the_same_crawl(first, portals, tmp_path):
+    data = tmp_path / "data"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(portals.sources_toml(), encoding="utf-8")
+    env = {**os.environ, "http_proxy": portals.proxy_url, "no_proxy": "", "CRAWLER_DATA_DIR": str(data),
+           "CRAWLER_SOURCES": str(sources)}
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "news"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    ours = Crawl(data, sources, portals, proc, []).export()
+    theirs = first.export()
+
+    def partition(records):
+        groups: dict[str, set[str]] = {}
+        for r in records:
+            groups.setdefault(r["cluster_id"], set()).add(r["url"])
+        return sorted(sorted(g) for g in groups.values())
+
+    assert partition(ours) == partition(theirs)
+    assert {r["url"]: r["text"] for r in ours} == {r["url"]: r["text"] for r in theirs}
