@@ -25,6 +25,10 @@ CRAWLER_WARC_PREFIX = "crawl"
 CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
 CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
+# Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
+# several crawler processes; stories older than the window are no longer matched (kept in store).
+CRAWLER_DEDUP_INDEX = os.environ.get("CRAWLER_DEDUP_INDEX")
+CRAWLER_DEDUP_WINDOW_DAYS = 30
 
 # -- politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -20,7 +20,8 @@ class DedupPipeline(StagePipeline):
         super().__init__(crawler)
         s = crawler.settings
         location = s.get("CRAWLER_DEDUP_INDEX") or resolve_data_dir(s.get("CRAWLER_DATA_DIR")).ensure().dedup_index
-        self.index = open_index(location)
+        window = s.get("CRAWLER_DEDUP_WINDOW_DAYS", 30)
+        self.index = open_index(location, window_days=float(window) if window not in (None, "") else None)
 
     def process_item(self, item):
         decision = self.index.add(
