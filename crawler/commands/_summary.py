@@ -1,11 +1,14 @@
-"""Printing a crawl run's summary (shared by `crawler crawl` and `crawler demo`)."""
+"""Running a crawl for a command and printing its summary (shared by `crawl` and `demo`)."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 from crawler.blobstore import open_blobstore
+from crawler.jobs import LockHeld
 from crawler.report import crawl_summary, format_summary
+from crawler.runner import CrawlFailed, run_crawl
 from crawler.store import open_store
 
 
@@ -15,8 +18,7 @@ def summary_for(data_dir, job) -> dict:
         store = open_blobstore(job.archive, default_dir=data_dir.archive_dir)
         sizes = {b.name: b.size for b in store.list()}
     except Exception as exc:  # the summary must not fail because the archive is unreachable
-        sizes = {}
-        print(f"(archive listing unavailable: {exc})")
+        print(f"(archive listing unavailable: {exc})", file=sys.stderr)
     articles = open_store(data_dir)
     try:
         return crawl_summary(job, articles, data_dir, sizes)
@@ -31,3 +33,18 @@ def print_summary(data_dir, job, *, as_json: bool) -> dict:
     else:
         print(format_summary(summary))
     return summary
+
+
+def crawl_and_report(command: str, data_dir, *, as_json: bool, **crawl_options) -> tuple[int, dict | None]:
+    """Run one crawl, print its summary; returns (exit status, summary). Exit status: 0 success,
+    1 the crawl logged errors or could not run, 3 another crawl holds the data directory."""
+    try:
+        job = run_crawl(data_dir, **crawl_options)
+    except LockHeld as exc:
+        print(f"crawler {command}: {exc}", file=sys.stderr)
+        return 3, None
+    except CrawlFailed as exc:
+        print(f"crawler {command}: {exc}", file=sys.stderr)
+        return 1, None
+    summary = print_summary(data_dir, job, as_json=as_json)
+    return (0 if job.exit_code == 0 and summary["errors"] == 0 else 1), summary

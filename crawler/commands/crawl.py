@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from crawler.commands._summary import crawl_and_report
 from crawler.config import ConfigError, load_sources
-from crawler.jobs import LockHeld
-from crawler.runner import CrawlFailed, run_crawl
 
 
 def register(subparsers) -> None:
@@ -31,21 +30,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crawler.commands._summary import print_summary
-
     try:
         sources = load_sources(args.sources)
         sources.select(args.portal)
     except ConfigError as exc:
         print(f"crawler crawl: {exc}", file=sys.stderr)
         return 2
-    try:
-        job = run_crawl(args.data_dir, sources=sources.path, portals=args.portal, archive=args.archive)
-    except LockHeld as exc:
-        print(f"crawler crawl: {exc}", file=sys.stderr)
-        return 3
-    except CrawlFailed as exc:
-        print(f"crawler crawl: {exc}", file=sys.stderr)
-        return 1
-    print_summary(args.data_dir, job, as_json=args.json)
-    return job.exit_code or 0
+    code, _ = crawl_and_report(
+        "crawl", args.data_dir, as_json=args.json, sources=sources.path, portals=args.portal, archive=args.archive
+    )
+    return code

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from crawler.jobs import LockHeld
-from crawler.runner import CrawlFailed, run_crawl
+from crawler.commands._summary import crawl_and_report
 
 # The demo portals are local: no need to wait between requests as on the web. Politeness
 # machinery (robots.txt, AutoThrottle, per-domain slots) stays on.
@@ -34,7 +33,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crawler.commands._summary import print_summary
     from crawler.demo.server import DemoPortals
 
     data_dir = args.data_dir.ensure()
@@ -51,15 +49,9 @@ def run(args) -> int:
             os.environ.pop(var, None)
         if not args.json:
             print(f"demo portals serving through {proxy} (edition {args.edition})", file=sys.stderr)
-        try:
-            job = run_crawl(data_dir, sources=sources, archive=args.archive, extra_settings=DEMO_SETTINGS)
-        except LockHeld as exc:
-            print(f"crawler demo: {exc}", file=sys.stderr)
-            return 3
-        except CrawlFailed as exc:
-            print(f"crawler demo: {exc}", file=sys.stderr)
-            return 1
+        code, _ = crawl_and_report(
+            "demo", data_dir, as_json=args.json, sources=sources, archive=args.archive, extra_settings=DEMO_SETTINGS
+        )
     finally:
         portals.stop()
-    summary = print_summary(data_dir, job, as_json=args.json)
-    return 0 if job.exit_code == 0 and summary["errors"] == 0 else 1
+    return code
