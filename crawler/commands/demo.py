@@ -14,6 +14,8 @@ DEMO_SETTINGS = {
     "AUTOTHROTTLE_START_DELAY": 0.05,
     "AUTOTHROTTLE_MAX_DELAY": 1.0,
     "CRAWLER_OPERATOR": "crawler demo",
+    # The terminal shows warnings and the summary; the run's log file keeps everything.
+    "LOG_LEVEL": os.environ.get("CRAWLER_LOG_LEVEL", "WARNING"),
 }
 
 
