@@ -46,11 +46,18 @@ def parse_date(value: str | None) -> str | None:
         return None
 
 
-def parse_feed(body: bytes, base_url: str) -> list[Discovered]:
-    """Entries of an RSS or Atom feed; ``lastmod`` is the entry's updated, else published date."""
-    feed = feedparser.parse(body, response_headers={"content-location": base_url})
-    if feed.bozo and not feed.entries:
-        raise ValueError(f"not a feed: {feed.get('bozo_exception')}")
+def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> list[Discovered]:
+    """Entries of an RSS or Atom feed; ``lastmod`` is the entry's updated, else published date.
+
+    A feed without entries is an empty list; a document that is no feed at all (an HTML error
+    page, say) raises ValueError.
+    """
+    headers = {"content-location": base_url}
+    if content_type:
+        headers["content-type"] = content_type
+    feed = feedparser.parse(body, response_headers=headers)
+    if not feed.entries and not feed.get("version"):
+        raise ValueError(f"not a feed: {feed.get('bozo_exception') or 'no RSS/Atom document'}")
     out = []
     for entry in feed.entries:
         link = entry.get("link")
@@ -117,8 +124,9 @@ def needs_fetch(
 ) -> tuple[bool, str]:
     """Should a crawl fetch this article URL? Returns the decision and why.
 
-    Known URLs are fetched again only when a feed or sitemap announces a ``lastmod`` later than
-    the one recorded at the last fetch; failed fetches are retried; 404/410 pages after a while.
+    Known URLs (articles, redirects, non-articles, dropped pages) are fetched again only when a
+    feed or sitemap announces a ``lastmod`` later than the one recorded at the last fetch; failed
+    fetches are retried; 404/410 pages after a while.
     """
     if state is None:
         return True, "new"
@@ -128,6 +136,9 @@ def needs_fetch(
         fetched = datetime.fromisoformat(state.fetched_at)
         if (now or datetime.now(timezone.utc)) - fetched >= timedelta(days=gone_retry_days):
             return True, "retry-gone"
-    if lastmod and state.lastmod and lastmod > state.lastmod:
+    # Compared with the lastmod recorded at the last fetch, or, where none was announced then,
+    # with the time of that fetch.
+    baseline = state.lastmod or state.fetched_at
+    if lastmod and baseline and lastmod > baseline:
         return True, "lastmod-changed"
     return False, "known"

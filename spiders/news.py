@@ -66,7 +66,9 @@ class NewsSpider(scrapy.Spider):
         spider.store = open_store(spider.data_dir)
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
         spider.gone_retry_days = settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7)
-        spider.seen: set[str] = set()
+        spider.started_at = _now()
+        spider.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
+        spider.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
         spider.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
         spider.link_extractors = {
             p.name: LinkExtractor(allow=(p.article_pattern,), allow_domains=p.allowed_domains)
@@ -74,6 +76,7 @@ class NewsSpider(scrapy.Spider):
             if p.article_pattern
         }
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider._item_dropped, signal=scrapy.signals.item_dropped)
         return spider
 
     def _close_store(self, spider):
@@ -83,15 +86,27 @@ class NewsSpider(scrapy.Spider):
             self.store.close()
 
     def _record_announced_lastmods(self):
-        """Keep the latest lastmod any feed or sitemap announced for each known URL, so the next
-        crawl compares against it, whichever source led to the fetch this time."""
+        """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
+        sitemap announced during it (whichever source led to the fetch), so the next crawl
+        compares against it. URLs not fetched, still pending or failed keep their old lastmod:
+        an announced update is never marked as seen before its page is stored."""
         for url, lastmod in self.announced.items():
             state = self.store.url_state(url)
-            if state and state.status in ("article", "not-article", "redirect") and (
-                state.lastmod is None or lastmod > state.lastmod
+            if (
+                state
+                and state.status in ("article", "not-article", "redirect", "dropped")
+                and state.fetched_at >= self.started_at
+                and (state.lastmod is None or lastmod > state.lastmod)
             ):
                 state.lastmod = lastmod
                 self.store.record_url(state)
+
+    def _item_dropped(self, item, response, exception, spider=None):
+        # A page the pipelines dropped (no article text left): remembered, so it is fetched
+        # again only when a feed or sitemap announces a change.
+        if isinstance(item, dict) and item.get("canonical_url"):
+            for url in {item["canonical_url"], item.get("fetched_canonical_url") or item["canonical_url"]}:
+                self._remember(url, "dropped", item.get("http_status"), item.get("lastmod"), item.get("article_id"))
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self):
@@ -107,7 +122,8 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
         try:
-            entries = parse_feed(response.body, response.url)
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
+            entries = parse_feed(response.body, response.url, content_type)
         except ValueError as exc:
             self.logger.error("feed %s of portal %s unusable: %s", response.url, portal.name, exc)
             self.crawler.stats.inc_value("crawler/feed_errors")
@@ -142,21 +158,31 @@ class NewsSpider(scrapy.Spider):
         if extractor is None or not hasattr(response, "xpath"):
             return
         for link in extractor.extract_links(response):
-            yield from self._article_request(portal, link.url, None, response.url)
+            yield from self._article_request(portal, link.url, None, response.url, listed=False)
 
-    def _article_request(self, portal, url: str, lastmod: str | None, via: str, redirected_from=()):
-        if not portal.owns(url) or not (redirected_from or portal.is_article_url(url)):
+    def _article_request(self, portal, url: str, lastmod: str | None, via: str, redirected_from=(), listed=True):
+        """Request an article URL unless this crawl requested it already or it is known and
+        unchanged. ``listed``: announced by a feed or sitemap (not only linked from a page)."""
+        if not portal.owns(url):
+            return
+        if not redirected_from and not portal.is_article_url(url) and (portal.article_pattern or not listed):
+            # The pattern decides for links; without a pattern, feed and sitemap entries are
+            # candidates and the page itself tells whether it is an article.
             return
         canonical = canonicalize_url(url)
         if lastmod and lastmod > self.announced.get(canonical, ""):
             self.announced[canonical] = lastmod
-        if canonical in self.seen:
+        if canonical in self.requested:
             return
-        self.seen.add(canonical)
+        # Decided again at every announcement: a feed announcing a newer lastmod after a
+        # section page linked the URL (without one) still gets the update fetched.
         fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days)
-        self.crawler.stats.inc_value(f"crawler/article_urls/{why}")
+        if canonical not in self.decided or fetch:
+            self.crawler.stats.inc_value(f"crawler/article_urls/{why}")
+        self.decided.add(canonical)
         if not fetch:
             return
+        self.requested.add(canonical)
         yield scrapy.Request(
             canonical,
             self.parse_article,
@@ -174,6 +200,7 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response):
         portal = self.sources.portal(response.meta["portal"])
         requested = response.meta["canonical"]
+        self.crawler.stats.inc_value("crawler/article_pages_fetched")
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(portal, response)
             return
@@ -194,7 +221,8 @@ class NewsSpider(scrapy.Spider):
             "html": html,
             "http_status": response.status,
             "fetched_at": _now(),
-            "lastmod": response.meta.get("lastmod"),
+            "lastmod": max(filter(None, (response.meta.get("lastmod"), self.announced.get(requested),
+                                         self.announced.get(final))), default=None),
             "discovered_via": response.meta.get("discovered_via"),
             "redirected_from": list(response.meta.get("redirected_from") or ()),
             "warc": response.meta.get("warc"),

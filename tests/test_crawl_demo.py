@@ -269,3 +269,29 @@ def test_scrapy_crawl_news_from_a_checkout_is_the_same_crawl(first, portals, tmp
 
     assert partition(ours) == partition(theirs)
     assert {r["url"]: r["text"] for r in ours} == {r["url"]: r["text"] for r in theirs}
+
+
+def test_an_update_announced_after_a_link_to_the_article_is_still_fetched(first, portals, tmp_path):
+    """Section pages link the updated article (no lastmod) before the delayed feed announces its
+    new lastmod: the update must be fetched anyway, and no later crawl may lose it."""
+    data = tmp_path / "data"
+    shutil.copytree(first.data_dir, data)
+    portals.set_edition(2)
+    try:
+        slow = {"SCRAPY_SETTINGS_MODULE": "slow_sources_settings", "PYTHONPATH": str(REPO / "tests")}
+        sources = tmp_path / "sources.toml"
+        sources.write_text(portals.sources_toml(), encoding="utf-8")
+        portals.clear_log()
+        run_cli("crawl", "--sources", str(sources), "--data-dir", str(data),
+                env={"http_proxy": portals.proxy_url, "no_proxy": "", **slow})
+        fetched = {e["url"] for e in portals.request_log if e["url"] in manifest.by_url(2)}
+        portals.clear_log()
+        run_cli("crawl", "--sources", str(sources), "--data-dir", str(data),
+                env={"http_proxy": portals.proxy_url, "no_proxy": ""})
+        refetched = {e["url"] for e in portals.request_log if e["url"] in manifest.by_url(2)}
+    finally:
+        portals.set_edition(1)
+    assert fetched == set(manifest.EDITION2_NEW_URLS + manifest.EDITION2_UPDATED_URLS)
+    assert refetched == set()
+    (updated,) = manifest.EDITION2_UPDATED_URLS
+    assert by_url(Crawl(data, sources, portals, None, []).export())[updated]["version"] == 2

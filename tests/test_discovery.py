@@ -78,7 +78,7 @@ def test_html_is_not_a_sitemap():
 
 
 def _state(status, lastmod=None, days_ago=0):
-    at = (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat()
+    at = (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat(timespec="seconds")
     return UrlState("http://x.test/a.html", status, 200, lastmod, "id", at)
 
 
@@ -97,3 +97,17 @@ def test_canonical_url_drops_tracking_fragment_and_default_port():
     assert canonicalize_url("HTTP://WWW.Weserbote.test:80/Politik/a-1.html?utm_source=rss&b=2&a=1#kommentare") == (
         "http://www.weserbote.test/Politik/a-1.html?a=1&b=2")
     assert canonicalize_url("https://x.test") == "https://x.test/"
+
+
+def test_empty_feed_is_not_an_error():
+    empty = b"<?xml version='1.0'?><rss version='2.0'><channel><title>Weser-Bote</title></channel></rss>"
+    assert parse_feed(empty, "http://www.weserbote.test/rss.xml", "application/rss+xml") == []
+
+
+def test_known_url_without_recorded_lastmod_compares_with_fetch_time():
+    state = _state("article", None, days_ago=1)
+    newer = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    older = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat(timespec="seconds")
+    assert needs_fetch(state, newer) == (True, "lastmod-changed")
+    assert needs_fetch(state, older) == (False, "known")
+    assert needs_fetch(_state("dropped", "2026-11-23T10:00:00+00:00"), "2026-11-23T10:00:00+00:00")[0] is False
