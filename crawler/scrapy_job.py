@@ -28,6 +28,8 @@ class CrawlJobExtension:
         crawler.crawl_run_id = self.run_id
         self.lock = CrawlLock(self.data_dir.lock_file).acquire(self.run_id)  # raises LockHeld
         self.store = open_store(self.data_dir)
+        for run_id in self.store.mark_crashed_jobs(except_run_id=self.run_id):
+            logger.warning("crawl run %s ended without a job record (killed?): marked crashed", run_id)
         self.job = JobRecord(
             run_id=self.run_id,
             started_at=utc_now(),

@@ -112,3 +112,22 @@ def test_lock_keeps_second_crawl_out(tmp_path):
         CrawlLock(tmp_path / "crawl.lock").acquire("run-2")
     first.release()
     CrawlLock(tmp_path / "crawl.lock").acquire("run-3").release()
+
+
+def test_new_version_keeps_the_similarity_that_justified_the_join(store):
+    store.save_article(version("orig", "Bericht"), ClusterAssignment("c", "orig"))
+    store.save_article(version("copy", "Bericht kopiert", portal="b"),
+                       ClusterAssignment("c", "orig", nearest="orig", jaccard=0.8, containment=0.9, reason="near-duplicate"))
+    store.save_article(version("copy", "Bericht kopiert, ergänzt", portal="b"),
+                       ClusterAssignment("c", "orig", reason="new-version"))
+    (row,) = [r for r in store.changes_after(0) if r["article_id"] == "copy"]
+    assert row["version"] == 2 and row["nearest"] == "orig" and row["jaccard"] == 0.8
+    assert row["dedup_reason"] == "near-duplicate"
+
+
+def test_runs_left_running_by_a_killed_crawl_are_marked_crashed(store):
+    store.start_job(JobRecord(run_id="killed", started_at="2026-11-23T10:00:00+00:00"))
+    store.start_job(JobRecord(run_id="now", started_at="2026-11-23T11:00:00+00:00"))
+    assert store.mark_crashed_jobs(except_run_id="now") == ["killed"]
+    status = {j.run_id: j.status for j in store.jobs()}
+    assert status == {"killed": "crashed", "now": "running"}

@@ -78,7 +78,7 @@ class JobRecord:
     run_id: str
     started_at: str
     ended_at: str | None = None
-    status: str = "running"  # running, finished, failed, interrupted
+    status: str = "running"  # running, finished, interrupted, crashed (killed), or Scrapy's close reason
     exit_code: int | None = None
     portals: list[str] = field(default_factory=list)
     archive: str | None = None
@@ -129,6 +129,10 @@ class ArticleStore(ABC):
 
     @abstractmethod
     def finish_job(self, job: JobRecord) -> None: ...
+
+    @abstractmethod
+    def mark_crashed_jobs(self, except_run_id: str) -> list[str]:
+        """Mark runs left "running" by a killed crawl as crashed (called under the crawl lock)."""
 
     @abstractmethod
     def jobs(self, limit: int = 20) -> list[JobRecord]: ...

@@ -176,6 +176,7 @@ class SQLiteArticleStore(ArticleStore):
                     (version.article_id, head["current_version"]),
                 ).fetchone()
                 if current is not None and current["text_hash"] == version.text_hash:
+                    self._apply_cluster(version.article_id, cluster)  # representative changes still count
                     seq = self.db.execute(
                         "SELECT seq FROM articles WHERE article_id=?", (version.article_id,)
                     ).fetchone()[0]
@@ -216,12 +217,19 @@ class SQLiteArticleStore(ArticleStore):
         )
 
     def _apply_cluster(self, article_id: str, c: ClusterAssignment) -> None:
-        self.db.execute(
-            "UPDATE articles SET cluster_id=?, nearest=?, jaccard=?, containment=?, dedup_reason=?, "
-            "is_representative=? WHERE article_id=?",
-            (c.cluster_id, c.nearest, c.jaccard, c.containment, c.reason,
-             int(c.representative == article_id), article_id),
-        )
+        if c.reason == "new-version" and c.nearest is None:
+            # A new version stays in its story; the similarity that justified the join stays.
+            self.db.execute(
+                "UPDATE articles SET cluster_id=?, is_representative=? WHERE article_id=?",
+                (c.cluster_id, int(c.representative == article_id), article_id),
+            )
+        else:
+            self.db.execute(
+                "UPDATE articles SET cluster_id=?, nearest=?, jaccard=?, containment=?, dedup_reason=?, "
+                "is_representative=? WHERE article_id=?",
+                (c.cluster_id, c.nearest, c.jaccard, c.containment, c.reason,
+                 int(c.representative == article_id), article_id),
+            )
         known = self.db.execute("SELECT representative FROM clusters WHERE cluster_id=?", (c.cluster_id,)).fetchone()
         if known is None:
             self.db.execute(
@@ -307,6 +315,17 @@ class SQLiteArticleStore(ArticleStore):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '[]')",
                 (job.run_id, job.started_at, job.status, json.dumps(job.portals), job.archive, job.host, job.pid),
             )
+
+    def mark_crashed_jobs(self, except_run_id: str) -> list[str]:
+        """Runs still marked running while their lock is free were killed: mark them crashed."""
+        with self._tx():
+            rows = [r[0] for r in self.db.execute(
+                "SELECT run_id FROM jobs WHERE status='running' AND run_id != ?", (except_run_id,))]
+            self.db.execute(
+                "UPDATE jobs SET status='crashed', exit_code=-9 WHERE status='running' AND run_id != ?",
+                (except_run_id,),
+            )
+        return rows
 
     def finish_job(self, job: JobRecord) -> None:
         with self._tx():
