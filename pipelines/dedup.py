@@ -27,6 +27,9 @@ class DedupPipeline(StagePipeline):
         decision = self.index.add(
             item["article_id"], item["text"], published=_published(item), title=item.get("title")
         )
+        # Durable before the store commits the article: after a crash the index never lags the
+        # store (an article the store has, but the index lost, would start a story of its own).
+        self.index.commit()
         item["dedup"] = decision
         self.stats.inc_value(f"dedup/{decision.reason}")
         return item

@@ -647,11 +647,17 @@ class DedupIndex:
         self._buf_docs, self._buf_clusters, self._buf_cupd = [], [], {}
         self._buf_ids, self._buf_rows = {}, {}
 
+    def commit(self) -> None:
+        """Make every decision so far durable (cheap: one SQLite commit). The boilerplate-line
+        table, a heuristic that a crash may only set back, is saved by ``flush``/``close``."""
+        if self.db is not None:
+            self._write()
+            self.db.commit()
+            self._uncommitted = 0
+
     def flush(self) -> None:
-        self._write()
-        self.db.commit()
+        self.commit()
         self.lines.save()
-        self._uncommitted = 0
 
     def close(self) -> None:
         if self.db is not None:

@@ -70,6 +70,9 @@ class RedisDedupIndex:
             self.applied += 1
         return decision
 
+    def commit(self) -> None:
+        """Decisions are durable once ``add`` returns (appended to the shared log in Redis)."""
+
     def refresh(self) -> None:
         """Replay what other processes added since the last call."""
         self._sync()
