@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssselect import GenericTranslator, SelectorError
+
 SOURCES_ENV = "CRAWLER_SOURCES"
 DEFAULT_SOURCES = "sources.toml"
 DEFAULT_USER_AGENT = "NewsCrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
@@ -128,6 +130,16 @@ _PORTAL_KEYS = {
 }
 
 
+def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
+    """A list of strings (a single string is taken as a list of one)."""
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
 def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table")
@@ -140,12 +152,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
 
     def str_list(key: str) -> tuple[str, ...]:
-        value = entry.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: {key!r} must be a list of strings")
-        return tuple(value)
+        return _strings(entry, key, where)
 
     def urls(key: str) -> tuple[str, ...]:
         values = str_list(key)
@@ -175,12 +182,18 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
     residue = entry.get("residue", {})
     if not isinstance(residue, dict) or set(residue) - {"line_patterns", "drop_selectors"}:
         raise ConfigError(f"{where}: [portal.residue] takes only line_patterns and drop_selectors")
-    line_patterns = residue.get("line_patterns", [])
+    line_patterns = _strings(residue, "line_patterns", f"{where}: [portal.residue]")
     for pat in line_patterns:
         try:
             re.compile(pat)
-        except (re.error, TypeError) as exc:
+        except re.error as exc:
             raise ConfigError(f"{where}: residue line pattern {pat!r} is not a valid regex: {exc}") from None
+    drop_selectors = _strings(residue, "drop_selectors", f"{where}: [portal.residue]")
+    for sel in drop_selectors:
+        try:
+            GenericTranslator().css_to_xpath(sel)
+        except SelectorError as exc:
+            raise ConfigError(f"{where}: drop selector {sel!r} is not valid CSS: {exc}") from None
     return Portal(
         name=name,
         allowed_domains=domains,
@@ -190,5 +203,5 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         article_pattern=pattern,
         language=str(entry.get("language", defaults.get("language", "de"))),
         timezone=tz,
-        residue=ResidueRules(tuple(line_patterns), tuple(residue.get("drop_selectors", []))),
+        residue=ResidueRules(line_patterns, drop_selectors),
     )

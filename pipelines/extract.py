@@ -31,8 +31,10 @@ class ExtractPipeline(StagePipeline):
 
     def _adopt_declared_canonical(self, item, declared, portal):
         """A page that names another URL of the same portal as canonical (AMP, print or
-        tracking variants) is stored as that article: an exact duplicate by canonical URL."""
-        if not declared or not portal.owns(declared):
+        tracking variants) is stored as that article: an exact duplicate by canonical URL. Only
+        a declared URL that is itself an article URL of the portal counts (templates that name
+        the home or section page as canonical must not fold articles together)."""
+        if not declared or not portal.owns(declared) or not portal.is_article_url(declared):
             return
         canonical = canonicalize_url(declared)
         if canonical != item["canonical_url"]:

@@ -61,3 +61,11 @@ def test_example_file_is_valid():
 def test_select_unknown_portal():
     with pytest.raises(ConfigError, match="no portal named 'nope'"):
         parse_sources(GOOD).select(["nope"])
+
+
+def test_single_strings_are_lists_and_bad_css_is_refused():
+    portal = parse_sources(GOOD.replace("line_patterns = ['^Mehr aus Herford']", "line_patterns = '^Anzeige$'")).portal(
+        "weserbote")
+    assert portal.residue.line_patterns == ("^Anzeige$",)
+    with pytest.raises(ConfigError, match="not valid CSS"):
+        parse_sources(GOOD.replace('drop_selectors = ["aside.teaser"]', 'drop_selectors = ["aside[["]'))
