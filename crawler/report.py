@@ -31,12 +31,13 @@ def crawl_summary(job: JobRecord, store: ArticleStore, data_dir: DataDir, warc_s
         "started_at": job.started_at,
         "ended_at": job.ended_at,
         "pages_fetched": int(stats.get("downloader/response_count", 0)),
-        "article_pages_fetched": int(stats.get("store/new", 0)) + int(stats.get("store/new_version", 0))
-        + int(stats.get("store/unchanged", 0)),
+        # Every fetch of an article URL (also those that turned out redirects, 404s, non-articles).
+        "article_pages_fetched": int(stats.get("crawler/article_pages_fetched", 0)),
         "articles_new": int(stats.get("store/new", 0)),
         "articles_new_version": int(stats.get("store/new_version", 0)),
         "articles_unchanged": int(stats.get("store/unchanged", 0)),
         "not_articles": int(stats.get("crawler/not_article", 0)),
+        "dropped": int(stats.get("item_dropped_count", 0)),
         "errors": int(stats.get("log_count/ERROR", 0)),
         "residue_removed": removed,
         "residue_removed_total": sum(removed.values()),
@@ -51,8 +52,8 @@ def crawl_summary(job: JobRecord, store: ArticleStore, data_dir: DataDir, warc_s
 def format_summary(s: dict) -> str:
     lines = [
         f"Crawl run {s['run_id']}: {s['status']} (exit {s['exit_code']}), {s['started_at']} – {s['ended_at']}",
-        f"  pages fetched:       {s['pages_fetched']} (article pages: {s['article_pages_fetched']}, "
-        f"not articles: {s['not_articles']}, errors logged: {s['errors']})",
+        f"  pages fetched:       {s['pages_fetched']} (article URLs: {s['article_pages_fetched']}, "
+        f"not articles: {s['not_articles']}, dropped: {s['dropped']}, errors logged: {s['errors']})",
         f"  articles stored:     {s['articles_new']} new, {s['articles_new_version']} new versions, "
         f"{s['articles_unchanged']} unchanged",
         f"  residue removed:     {s['residue_removed_total']} lines",

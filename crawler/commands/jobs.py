@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 
 from crawler.store import open_store
@@ -17,6 +18,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if not args.data_dir.articles_db.exists():
+        print(f"crawler jobs: no crawl has run in {args.data_dir}", file=sys.stderr)
+        return 2
     store = open_store(args.data_dir)
     try:
         for job in store.jobs(limit=args.limit):
