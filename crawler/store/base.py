@@ -4,6 +4,11 @@ Every row change (a new article, a new version, a cluster or representative chan
 next value of one monotonic sequence; ``seq`` on an article is the sequence number of its last
 change, so a downstream reader that remembers the highest ``seq`` it saw can ask for everything
 after it (``changes_after``) and miss nothing.
+
+Contract for every backend: a reader must never see a sequence number before every smaller one
+is committed. SQLite gives this by serialising writers; a PostgreSQL store must take its numbers
+inside the writing transaction under a lock (or serve readers only up to a safe high-water mark),
+because plain sequences are not assigned in commit order.
 """
 
 from __future__ import annotations
@@ -105,6 +110,11 @@ class ArticleStore(ABC):
     @abstractmethod
     def changes_after(self, after_seq: int = 0) -> Iterator[dict]:
         """Articles whose row changed after ``after_seq``, oldest change first (export rows)."""
+
+    @abstractmethod
+    def changed_clusters(self, after_seq: int = 0) -> Iterator[tuple[str, int]]:
+        """(cluster_id, latest seq) of clusters with a member changed after ``after_seq``,
+        oldest latest change first."""
 
     @abstractmethod
     def cluster_members(self, cluster_id: str) -> list[dict]: ...

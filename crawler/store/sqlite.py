@@ -270,6 +270,14 @@ class SQLiteArticleStore(ArticleStore):
         for row in cur:
             yield self._export_row(row)
 
+    def changed_clusters(self, after_seq: int = 0) -> Iterator[tuple[str, int]]:
+        cur = self.db.execute(
+            "SELECT cluster_id, MAX(seq) AS latest FROM articles WHERE seq > ? GROUP BY cluster_id ORDER BY latest",
+            (after_seq,),
+        )
+        for row in cur:
+            yield row[0], int(row[1])
+
     def cluster_members(self, cluster_id: str) -> list[dict]:
         rows = self.db.execute(
             self._EXPORT_SELECT + "WHERE a.cluster_id = ? ORDER BY a.is_representative DESC, v.published, a.first_seen",
