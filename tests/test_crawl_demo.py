@@ -211,6 +211,14 @@ def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portal
     changed = {r["url"] for r in second.export("--after-seq", str(max_before))}
     assert {new_url, updated} <= changed
     assert changed <= {new_url, updated} | set(manifest.stories(2)[story])
+    # The default export (one record per story) after the same cursor: the grown story with all
+    # its members, and the updated article's story.
+    stories = [json.loads(l) for l in run_cli("export", "--after-seq", str(max_before), "--data-dir",
+                                                str(data)).stdout.splitlines()]
+    members = {r["cluster_id"]: {m["url"] for m in r["members"]} for r in stories}
+    assert members[after[new_url]["cluster_id"]] == set(manifest.stories(2)[story])
+    assert after[updated]["cluster_id"] in members
+    assert all(r["seq"] > max_before for r in stories)
 
 
 def test_a_second_crawl_on_the_same_data_dir_is_refused(portals, tmp_path):
