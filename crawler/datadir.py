@@ -39,6 +39,10 @@ class DataDir:
         return self.root / "archive"
 
     @property
+    def warc_digests(self) -> Path:
+        return self.root / "warc-digests.sqlite"
+
+    @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
 

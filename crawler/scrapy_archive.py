@@ -28,8 +28,15 @@ CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOIN
 CRAWLER_WARC_PREFIX ("crawl"), CRAWLER_WARC_MAX_SIZE (1 GB), CRAWLER_OPERATOR, CRAWLER_SOURCES
 (path of sources.toml, its SHA-256 goes into warcinfo), CRAWLER_WARC_ENABLED (True),
 CRAWLER_WARC_FSYNC (False), CRAWLER_WARC_WORKER_ID (default: pid), CRAWLER_WARC_REVISITS
-(False: when True, a payload archived before is written as a revisit record pointing at the
-original, digest index in DATA/warc-digests.sqlite; the pointer then carries ``refers_to``).
+(True: a response whose URL was archived before with the same payload is written as a
+``revisit`` record, profile identical-payload-digest, pointing at the original response; see
+:mod:`crawler.warc`), CRAWLER_WARC_DIGEST_INDEX (where the originals are looked up: None ->
+DATA/warc-digests.sqlite, a path -> that SQLite file, ``redis://host:port/db`` -> Redis shared by
+the crawlers writing to one store).
+
+When the response became a revisit, ``request.meta["warc"]`` points at the revisit record and
+carries ``refers_to``: the pointer of the original response (warc_file, offset, length,
+record_id, payload_digest, url, warc_date), which holds the body.
 
 ``crawler.warc_archive`` is the open :class:`crawler.warc.WarcArchive`, for components that add
 metadata records (crawl context of an article: ``via``, ``outlink``).
@@ -122,10 +129,15 @@ class WarcCaptureMiddleware:
         except Exception:
             pass
         digest_index = None
-        if s.getbool("CRAWLER_WARC_REVISITS", False):
-            from crawler.warc import SqliteDigestIndex
+        if s.getbool("CRAWLER_WARC_REVISITS", True):
+            from crawler.warc import open_digest_index
 
-            digest_index = SqliteDigestIndex(data_dir.root / "warc-digests.sqlite")
+            # The lead's DataDir may grow a ``warc_digests`` property; same path.
+            default = getattr(data_dir, "warc_digests", data_dir.root / "warc-digests.sqlite")
+            digest_index = open_digest_index(
+                s.get("CRAWLER_WARC_DIGEST_INDEX") or None, default_path=default,
+                namespace=store.uri,
+            )
         archive = WarcArchive(
             data_dir.warc_spool,
             store,
@@ -190,7 +202,14 @@ class WarcCaptureMiddleware:
         if self._closed:
             return
         self._closed = True
-        files = self.archive.close()
+        try:
+            files = self.archive.close()
+        finally:
+            if self.archive.digest_index is not None:
+                try:
+                    self.archive.digest_index.close()
+                except Exception as exc:
+                    log.warning("closing the WARC digest index: %s", exc)
         left = self.archive.pending()
         if self.stats is not None:
             self.stats.set_value("warc/files", [f.name for f in files])
@@ -198,6 +217,12 @@ class WarcCaptureMiddleware:
             self.stats.set_value("warc/records", self.archive.records_written)
             self.stats.set_value("warc/cpu_seconds", round(self.archive.cpu_seconds, 3))
             self.stats.set_value("warc/store", self.archive.store.uri)
+            if self.archive.digest_index is not None:
+                self.stats.set_value("warc/revisits", self.archive.revisits_written)
+                self.stats.set_value("warc/revisit_bytes", self.archive.revisit_bytes)
+                if self.archive.revisit_targets_missing:
+                    self.stats.set_value("warc/revisit_targets_missing",
+                                         self.archive.revisit_targets_missing)
             if self.archive.recovered:
                 self.stats.set_value("warc/recovered", [f.name for f in self.archive.recovered])
             if left:

@@ -20,6 +20,39 @@ payload is already content-encoded (gzip, br, ...) is put into its gzip member u
 (deflate "stored" blocks: it cannot shrink further). Same format (one gzip member per record,
 read by warcio, cdxj-indexer and pywb), 1.5x (HTML) to 3x (gzip-encoded payloads) faster,
 < 1 % bigger (see bench/warc_speed.py).
+
+Revisit records (on by default; ``digest_index``). A response is written as a ``revisit``
+record (profile identical-payload-digest: its own request record, HTTP status line and headers,
+no payload; WARC-Refers-To, WARC-Refers-To-Target-URI, WARC-Refers-To-Date naming the original)
+when the **same URL** was archived before with the **same payload digest**. The lookup key is
+(URL, SHA-1 payload digest; plus the store URI in a shared Redis index), not the digest alone:
+a revisit then states "this URL answered with the payload it answered before", which is what
+a recrawl of an unchanged feed, sitemap, section or article page is; replay tools (pywb) resolve same-URL revisits from their
+URL index without a second lookup; and the first crawl never holds revisits pointing at another
+portal's capture (identical robots.txt, error pages, a picture under two URLs stay full
+responses, costing a little space). Only non-empty, untruncated payloads are deduplicated.
+
+A revisit never points at a record that does not exist:
+
+* originals are published to the digest index only after their file is uploaded to the store
+  and verified (:meth:`WarcArchive._publish`); until then only the run that wrote them uses
+  them, from memory (spooled and flushed: a crash keeps every complete record and the next run
+  ships it). Originals in files a crashed run left behind are not published (those pages are
+  simply archived in full next time);
+* an original found in the index is used only after checking that its file is in the current
+  store and long enough to hold the record (once per file and run); if the file was lost (or
+  the index belongs to another store) the entry is dropped and the response written in full,
+  becoming the new original;
+* an index that cannot be reached during the crawl makes full responses, never errors (a
+  Redis index that cannot be reached when the crawl starts fails the start, like the shared
+  dedup index: a configuration error should not go unnoticed).
+
+The pointer of a revisit (:class:`WarcPointer`) carries ``refers_to``: the original response's
+file, offset, length, record id, payload digest, URL and date, so the body is one range read
+away; :func:`resolve_pointer` / :func:`verify_pointers` follow it. Digest indexes:
+:class:`SqliteDigestIndex` (default ``<data dir>/warc-digests.sqlite``) and
+:class:`RedisDigestIndex` (``redis://...``, for several crawlers sharing a store), chosen by
+:func:`open_digest_index`.
 """
 
 from __future__ import annotations
@@ -46,7 +79,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from crawler.blobstore import BlobStore, UploadError
+from crawler.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +134,10 @@ def _software() -> str:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WarcPointer:
-    """Where one record lives: file name, offset and length of its gzip member."""
+    """Where one record lives: file name, offset and length of its gzip member.
+
+    For a revisit record, ``refers_to`` is the original response (a dict: warc_file, offset,
+    length, record_id, payload_digest, url, warc_date) that holds the payload."""
 
     warc_file: str
     offset: int
@@ -129,16 +165,25 @@ class WarcPointer:
 
 
 class DigestIndex(Protocol):
-    """Seam for revisit records (identical-payload-digest profile).
+    """Where revisit records find their originals (identical-payload-digest profile).
 
-    ``lookup`` returns the original record for a payload digest (and URL) or None; ``add``
-    records a freshly archived response. Implementations: local (SQLite) by default, Redis
-    when several crawlers share a store. Not wired by default (``digest_index=None``).
+    Keyed by (URL, payload digest): a revisit says "this URL answered with the payload it
+    answered before", see the module docstring. ``lookup`` returns the original response record
+    or None; ``add`` records an original (first one wins); ``discard`` forgets an entry whose
+    record turned out to be missing. Entries are only added for records in files that are
+    uploaded and verified (see :class:`WarcArchive`), so every crawler sharing the index can
+    rely on them. Implementations: :class:`SqliteDigestIndex` (default, in the data
+    directory), :class:`RedisDigestIndex` (several crawlers sharing a store),
+    :class:`MemoryDigestIndex` (tests).
     """
 
     def lookup(self, payload_digest: str, url: str) -> "RevisitTarget | None": ...
 
     def add(self, payload_digest: str, url: str, warc_date: str, pointer: WarcPointer) -> None: ...
+
+    def discard(self, payload_digest: str, url: str) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -147,55 +192,159 @@ class RevisitTarget:
     warc_date: str
     pointer: WarcPointer
 
+    def refers_to(self) -> dict:
+        """The original's pointer plus its URI and date (``WarcPointer.refers_to``)."""
+        d = self.pointer.to_dict()
+        d.pop("refers_to", None)
+        d["url"] = self.url
+        d["warc_date"] = self.warc_date
+        return d
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps({"url": self.url, "warc_date": self.warc_date,
+                           "pointer": self.pointer.to_dict()}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "RevisitTarget":
+        import json
+
+        d = json.loads(text)
+        return cls(d["url"], d["warc_date"], WarcPointer.from_dict(d["pointer"]))
+
+
+def _index_key(namespace: str, url: str, payload_digest: str) -> str:
+    import hashlib
+
+    h = hashlib.sha1(f"{namespace}\n{url}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{h}:{payload_digest}"
+
 
 class MemoryDigestIndex:
     """In-process DigestIndex (tests, single runs)."""
 
-    def __init__(self):
+    def __init__(self, namespace: str = ""):
+        self.namespace = namespace
         self._d: dict[str, RevisitTarget] = {}
 
     def lookup(self, payload_digest, url):
-        return self._d.get(payload_digest)
+        return self._d.get(_index_key(self.namespace, url, payload_digest))
 
     def add(self, payload_digest, url, warc_date, pointer):
-        self._d.setdefault(payload_digest, RevisitTarget(url, warc_date, pointer))
+        self._d.setdefault(_index_key(self.namespace, url, payload_digest),
+                           RevisitTarget(url, warc_date, pointer))
+
+    def discard(self, payload_digest, url):
+        self._d.pop(_index_key(self.namespace, url, payload_digest), None)
+
+    def close(self):
+        pass
 
 
 class SqliteDigestIndex:
-    """DigestIndex persisted in SQLite (one crawler per data directory; Redis would serve
-    several crawlers sharing a store). Only pointers of uploaded-or-spooled records are kept."""
+    """DigestIndex in a SQLite file (default: ``<data dir>/warc-digests.sqlite``), for the
+    crawler(s) of one data directory. ``namespace`` (the archive store's URI) keeps the
+    entries of different stores apart. Thread-safe (the upload thread adds entries)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, namespace: str = ""):
         import sqlite3
 
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self.path = Path(path)
+        self.namespace = namespace
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS digests (digest TEXT PRIMARY KEY, url TEXT, "
-            "warc_date TEXT, pointer TEXT)"
+            "CREATE TABLE IF NOT EXISTS revisit_targets (key TEXT PRIMARY KEY, target TEXT NOT NULL)"
         )
         self._db.commit()
 
     def lookup(self, payload_digest, url):
-        import json
-
-        row = self._db.execute(
-            "SELECT url, warc_date, pointer FROM digests WHERE digest = ?", (payload_digest,)
-        ).fetchone()
-        if row is None:
-            return None
-        return RevisitTarget(row[0], row[1], WarcPointer.from_dict(json.loads(row[2])))
+        key = _index_key(self.namespace, url, payload_digest)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT target FROM revisit_targets WHERE key = ?", (key,)
+            ).fetchone()
+        return RevisitTarget.from_json(row[0]) if row else None
 
     def add(self, payload_digest, url, warc_date, pointer):
-        import json
+        key = _index_key(self.namespace, url, payload_digest)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO revisit_targets VALUES (?, ?)",
+                (key, RevisitTarget(url, warc_date, pointer).to_json()),
+            )
 
-        self._db.execute(
-            "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?)",
-            (payload_digest, url, warc_date, json.dumps(pointer.to_dict())),
-        )
-        self._db.commit()
+    def add_many(self, entries) -> None:
+        rows = [(_index_key(self.namespace, u, dg), RevisitTarget(u, wd, p).to_json())
+                for dg, u, wd, p in entries]
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR IGNORE INTO revisit_targets VALUES (?, ?)", rows)
+
+    def discard(self, payload_digest, url):
+        key = _index_key(self.namespace, url, payload_digest)
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM revisit_targets WHERE key = ?", (key,))
 
     def close(self):
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+
+class RedisDigestIndex:
+    """DigestIndex in Redis (``redis://host:port/db``), shared by several crawler processes
+    writing to one store. One string key per (store, URL, digest):
+    ``{prefix}{sha1(namespace + URL)}:{digest}`` -> JSON target; ``SET NX`` (first original
+    wins, atomic across crawlers)."""
+
+    def __init__(self, url: str, namespace: str = "", prefix: str = "newscrawler:warc-digest:"):
+        import redis
+
+        self.url = url
+        self.namespace = namespace
+        self.prefix = prefix
+        self._r = redis.Redis.from_url(url)
+        self._r.ping()  # fail at start, not at the first response
+
+    def _key(self, url, payload_digest) -> str:
+        return self.prefix + _index_key(self.namespace, url, payload_digest)
+
+    def lookup(self, payload_digest, url):
+        v = self._r.get(self._key(url, payload_digest))
+        return RevisitTarget.from_json(v) if v else None
+
+    def add(self, payload_digest, url, warc_date, pointer):
+        self._r.set(self._key(url, payload_digest), RevisitTarget(url, warc_date, pointer).to_json(),
+                    nx=True)
+
+    def add_many(self, entries) -> None:
+        pipe = self._r.pipeline(transaction=False)
+        for dg, u, wd, p in entries:
+            pipe.set(self._key(u, dg), RevisitTarget(u, wd, p).to_json(), nx=True)
+        pipe.execute()
+
+    def discard(self, payload_digest, url):
+        self._r.delete(self._key(url, payload_digest))
+
+    def close(self):
+        self._r.close()
+
+
+def open_digest_index(spec: str | os.PathLike | None, *, default_path: str | os.PathLike,
+                      namespace: str = "") -> DigestIndex:
+    """``None``/"" -> SQLite at ``default_path``; ``redis://`` / ``rediss://`` / ``unix://`` ->
+    :class:`RedisDigestIndex`; anything else -> SQLite file at that path.
+
+    ``namespace`` (the store's URI) separates the entries of crawlers writing to different
+    stores through one Redis. The SQLite index belongs to one data directory and is not
+    namespaced, so a moved data directory (archive URI changes with its path) keeps its
+    originals: the existence check before each first use per file covers a changed store."""
+    s = str(spec) if spec else ""
+    if s.startswith(("redis://", "rediss://", "unix://")):
+        return RedisDigestIndex(s, namespace=namespace)
+    return SqliteDigestIndex(Path(s).expanduser() if s else default_path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,6 +609,16 @@ class WarcArchive:
         self.bytes_written = 0
         self.records_written = 0
         self.cpu_seconds = 0.0  # CPU time spent archiving, all threads
+        # revisits: originals written by this run, usable at once (spooled + flushed), published
+        # to the shared digest index only once their file is uploaded and verified
+        self._idx_lock = threading.Lock()
+        self._local: dict[tuple[str, str], RevisitTarget] = {}  # (url, digest) -> original
+        self._unpublished: dict[str, list[tuple[str, str]]] = {}  # file name -> keys of _local
+        self._file_ok: dict[str, bool] = {}  # store file name -> holds its records (checked)
+        self._file_sizes: dict[str, int] = {}
+        self.revisits_written = 0
+        self.revisit_bytes = 0  # gzip members of revisit records
+        self.revisit_targets_missing = 0  # index entries dropped: their file was not in the store
         self._closed = False
         if recover:
             self.recover_spool()
@@ -583,6 +742,7 @@ class WarcArchive:
                 url, digest, target.url, target.warc_date, http_headers=http_resp,
                 warc_headers_dict=resp_warc,
             )
+            # WARC 1.1 header order: Refers-To next to the other Refers-To-* fields
             resp_rec.rec_headers.add_header("WARC-Refers-To", target.pointer.record_id)
         else:
             resp_rec = self._builder.create_warc_record(
@@ -607,21 +767,93 @@ class WarcArchive:
         digest = resp_rec.rec_headers.get_header("WARC-Payload-Digest")
         pointer = WarcPointer(
             f.name, roff, rlen, resp_id, digest,
-            refers_to=revisit[0].pointer.to_dict() if revisit else None,
+            refers_to=revisit[0].refers_to() if revisit else None,
         )
-        if self.digest_index is not None and revisit is None and digest and not truncated:
-            self.digest_index.add(digest, url, wdate, pointer)
+        if revisit is not None:
+            self.revisits_written += 1
+            self.revisit_bytes += rlen
+        elif self.digest_index is not None and digest and body and not truncated:
+            key = (url, digest)
+            with self._idx_lock:
+                self._local.setdefault(key, RevisitTarget(url, wdate, pointer))
+                self._unpublished.setdefault(f.name, []).append(key)
         self._maybe_roll()
         return pointer
 
     def _revisit_target(self, url: str, body: bytes):
-        from warcio.utils import Digester
+        """(original, digest) when ``url`` was archived with this payload before and that
+        record is known to exist; else None (the response is written in full)."""
+        import base64
+        import hashlib
 
-        d = Digester("sha1")
-        d.update(body)
-        digest = str(d)
-        target = self.digest_index.lookup(digest, url)
-        return (target, digest) if target is not None else None
+        digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+        with self._idx_lock:
+            target = self._local.get((url, digest))
+        if target is not None:  # written by this run: in the spool (flushed) or uploaded by us
+            return target, digest
+        try:
+            target = self.digest_index.lookup(digest, url)
+        except Exception as exc:  # an unreachable index costs bytes, never records
+            log.warning("WARC digest index lookup failed (%s); writing a full response", exc)
+            return None
+        if target is None:
+            return None
+        if not self._target_exists(target.pointer):
+            self.revisit_targets_missing += 1
+            log.warning(
+                "revisit target %s of %s is missing from %s (file lost?); writing a full "
+                "response and forgetting the entry", target.pointer.warc_file, url, self.store.uri,
+            )
+            try:
+                self.digest_index.discard(digest, url)
+            except Exception:
+                pass
+            return None
+        return target, digest
+
+    def _target_exists(self, p: WarcPointer) -> bool:
+        """The original's file is in the store and long enough to hold the record (checked
+        once per file and run; files in the store are immutable)."""
+        ok = self._file_ok.get(p.warc_file)
+        if ok is None:
+            try:
+                info = self.store.stat(p.warc_file)
+                ok = info is not None and info.size > 0
+            except Exception as exc:
+                log.warning("cannot check %s in %s: %s", p.warc_file, self.store.uri, exc)
+                return False  # unknown: do not point at it (not cached: may work later)
+            if ok:
+                self._file_ok[p.warc_file] = True
+                self._file_sizes[p.warc_file] = info.size
+            else:
+                self._file_ok[p.warc_file] = False
+        return bool(ok) and p.offset + p.length <= self._file_sizes.get(p.warc_file, 0)
+
+    def _publish(self, name: str) -> None:
+        """File ``name`` is uploaded and verified: its originals go into the digest index."""
+        if self.digest_index is None:
+            return
+        with self._idx_lock:
+            keys = self._unpublished.pop(name, [])
+            entries = [(k, self._local[k]) for k in keys if k in self._local]
+        if not entries:
+            return
+        rows = [(dg, t.url, t.warc_date, t.pointer) for (_u, dg), t in entries]
+        try:
+            add_many = getattr(self.digest_index, "add_many", None)
+            if add_many is not None:
+                add_many(rows)
+            else:
+                for row in rows:
+                    self.digest_index.add(*row)
+        except Exception as exc:
+            log.warning("could not publish %d revisit targets of %s: %s", len(rows), name, exc)
+            with self._idx_lock:
+                self._unpublished.setdefault(name, []).extend(k for k, _ in entries)
+            return
+        with self._idx_lock:
+            for k, _ in entries:
+                self._local.pop(k, None)
 
     @_cpu_timed
     def write_metadata(
@@ -712,6 +944,7 @@ class WarcArchive:
             try:
                 self._ship(closed.name)
                 closed.uploaded, closed.error = True, None
+                self._publish(closed.name)
                 return True
             except Exception as exc:  # keep the spool copy, retry later
                 closed.error = str(exc)
@@ -891,6 +1124,142 @@ def check_warc(source, name: str = "", *, pairing: bool = True) -> WarcCheck:
     return res
 
 
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ResolvedRecord:
+    """What a :class:`WarcPointer` leads to: the pointed record and, for a revisit, the
+    original response holding the payload (``body_record``)."""
+
+    record_type: str
+    record_id: str
+    target_uri: str
+    http_status: str | None
+    payload: bytes  # of the body record: as archived (still content-encoded)
+    body: bytes  # of the body record: content-decoded (what the portal's page was)
+    body_pointer: dict  # pointer of the record holding the payload
+    problems: list = field(default_factory=list)
+
+
+def _sha1_b32(data: bytes) -> str:
+    import base64
+    import hashlib
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def _read_one(store, d: Mapping, problems: list, what: str):
+    """(record, raw payload, decoded body) of the single record at d's offset/length."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = store.read_range(d["warc_file"], int(d["offset"]), int(d["length"]))
+    it = iter(ArchiveIterator(io.BytesIO(data), check_digests=True))
+    try:
+        rec = next(it)
+    except StopIteration:
+        raise ValueError(f"{what}: no record at offset") from None
+    raw = rec.raw_stream.read()
+    body = raw
+    if rec.http_headers is not None and raw:
+        enc = (rec.http_headers.get_header("Content-Encoding") or "").strip().lower()
+        try:
+            if enc in ("gzip", "x-gzip"):
+                body = zlib.decompress(raw, zlib.MAX_WBITS | 32)
+            elif enc == "deflate":
+                try:
+                    body = zlib.decompress(raw)
+                except zlib.error:
+                    body = zlib.decompress(raw, -zlib.MAX_WBITS)
+            elif enc == "br":
+                import brotli  # scrapy's optional dependency; only when a portal sends br
+
+                body = brotli.decompress(raw)
+        except Exception as exc:
+            problems.append(f"{what}: cannot decode {enc} payload: {exc}")
+    if rec.digest_checker.passed is False:
+        problems.extend(f"{what}: {p}" for p in rec.digest_checker.problems)
+    if next(it, None) is not None:
+        problems.append(f"{what}: length covers more than one record")
+    return rec, raw, body
+
+
+def resolve_pointer(store, pointer: "Mapping | WarcPointer", *, url: str | None = None) -> ResolvedRecord:
+    """Read the record a pointer names and, for a revisit, its original (``refers_to``).
+
+    Checks: the record at (offset, length) is one complete gzip member holding the response or
+    revisit record with that id (and WARC-Target-URI ``url`` when given); its payload digest
+    equals the pointer's; a response's payload hashes to it. For a revisit, the pointer's
+    ``refers_to`` must name the record of the revisit's WARC-Refers-To (same target URI as
+    WARC-Refers-To-Target-URI, same payload digest), a response whose payload hashes to the
+    digest. Problems are collected in ``problems``; unreadable records raise.
+    """
+    d = pointer.to_dict() if isinstance(pointer, WarcPointer) else dict(pointer)
+    problems: list[str] = []
+    rec, raw, body = _read_one(store, d, problems, "record")
+    h = rec.rec_headers
+    rid = h.get_header("WARC-Record-ID")
+    uri = h.get_header("WARC-Target-URI")
+    digest = h.get_header("WARC-Payload-Digest")
+    if rid != d.get("record_id"):
+        problems.append(f"record id {rid} != {d.get('record_id')}")
+    if rec.rec_type not in ("response", "revisit"):
+        problems.append(f"record type {rec.rec_type}")
+    if url and uri != url:
+        problems.append(f"URI {uri} != {url}")
+    if d.get("payload_digest") and digest != d["payload_digest"]:
+        problems.append(f"payload digest {digest} != pointer {d['payload_digest']}")
+    status = rec.http_headers.get_statuscode() if rec.http_headers else None
+    res = ResolvedRecord(rec.rec_type, rid, uri, status, raw, body, d, problems)
+    if rec.rec_type == "response":
+        if digest and _sha1_b32(raw) != digest:
+            problems.append("payload does not match its digest")
+        return res
+    if rec.rec_type != "revisit":
+        return res
+    ref = d.get("refers_to")
+    if not ref:
+        problems.append("revisit record but the pointer has no refers_to (original)")
+        return res
+    orig, oraw, obody = _read_one(store, ref, problems, "original")
+    oh = orig.rec_headers
+    if orig.rec_type != "response":
+        problems.append(f"original is a {orig.rec_type} record, not a response")
+    if oh.get_header("WARC-Record-ID") != h.get_header("WARC-Refers-To"):
+        problems.append(f"original {oh.get_header('WARC-Record-ID')} is not WARC-Refers-To "
+                        f"{h.get_header('WARC-Refers-To')}")
+    if ref.get("record_id") and oh.get_header("WARC-Record-ID") != ref["record_id"]:
+        problems.append(f"original record id {oh.get_header('WARC-Record-ID')} != {ref['record_id']}")
+    if oh.get_header("WARC-Target-URI") != h.get_header("WARC-Refers-To-Target-URI"):
+        problems.append("original URI != WARC-Refers-To-Target-URI")
+    if oh.get_header("WARC-Payload-Digest") != digest or _sha1_b32(oraw) != digest:
+        problems.append("original payload does not match the revisit's digest")
+    res.payload, res.body, res.body_pointer = oraw, obody, dict(ref)
+    return res
+
+
+def verify_pointers(store, pointers: Iterable["Mapping | WarcPointer"]) -> dict:
+    """Resolve WARC pointers (e.g. of every stored article) against ``store``, through
+    ``refers_to`` for revisits (see :func:`resolve_pointer`). Items are WarcPointers or dicts,
+    optionally with ``url`` (checked against WARC-Target-URI) and ``article_id`` (for messages).
+    Returns {"checked": n, "ok": n, "revisits": n, "errors": [str, ...]}."""
+    checked = ok = revisits = 0
+    errors: list[str] = []
+    for p in pointers:
+        d = p.to_dict() if isinstance(p, WarcPointer) else dict(p)
+        checked += 1
+        label = d.get("article_id") or d.get("url") or d.get("record_id")
+        try:
+            res = resolve_pointer(store, d, url=d.get("url"))
+            problems = res.problems
+            revisits += res.record_type == "revisit"
+        except Exception as exc:
+            problems = [f"unreadable: {exc}"]
+        if problems:
+            errors.append(f"{label}: {d.get('warc_file')}@{d.get('offset')}: " + "; ".join(problems))
+        else:
+            ok += 1
+    return {"checked": checked, "ok": ok, "revisits": revisits, "errors": errors}
+
+
 __all__ = [
     "WarcCheck",
     "check_warc",
@@ -899,7 +1268,12 @@ __all__ = [
     "HTTP_CAPTURE_NOTES",
     "MemoryDigestIndex",
     "SqliteDigestIndex",
+    "RedisDigestIndex",
     "RevisitTarget",
+    "ResolvedRecord",
+    "open_digest_index",
+    "resolve_pointer",
+    "verify_pointers",
     "WarcArchive",
     "WarcPointer",
     "cdxj_for",

@@ -63,7 +63,7 @@ def test_ls_and_verify_local(tmp_path, capsys):
     assert rc == 1
 
     rep = cmd.verify_pointers(store, ptrs)
-    assert rep == {"checked": len(ptrs), "ok": len(ptrs), "errors": []}
+    assert rep == {"checked": len(ptrs), "ok": len(ptrs), "revisits": 0, "errors": []}
     bad = dict(ptrs[0], offset=ptrs[0]["offset"] + 1)
     wrong_url = dict(ptrs[1], url="http://elsewhere.test/")
     rep = cmd.verify_pointers(store, [bad, wrong_url])

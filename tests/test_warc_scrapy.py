@@ -192,7 +192,7 @@ def _check_crawl(result: dict, store, base: str) -> None:
             assert cdxj_for_stream(fh, f) == store.read_bytes(cdxj_name(f)).decode()
         for rec, body in _records(store, f):
             uri = rec.rec_headers.get_header("WARC-Target-URI")
-            if rec.rec_type == "response":
+            if rec.rec_type in ("response", "revisit"):
                 responses.setdefault(uri, []).append((rec, body))
             elif rec.rec_type == "request":
                 requests.setdefault(uri, []).append(rec)
@@ -202,6 +202,8 @@ def _check_crawl(result: dict, store, base: str) -> None:
     assert status[base + "/plain.html"] == ["200"]
     assert status[base + "/missing"] == ["404"]
     assert status[base + "/boom"] == ["500", "500"]  # the retry attempt too
+    # ... as a revisit of the first attempt (same URL, same payload; revisits are on by default)
+    assert [r.rec_type for r, _ in responses[base + "/boom"]] == ["response", "revisit"]
     # raw payload kept content-encoded; decoded payload == what the server meant
     gz_rec, gz_body = responses[base + "/gz.html"][0]
     assert gz_rec.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"

@@ -13,15 +13,16 @@ every record has a WARC-Block-Digest (and a WARC-Payload-Digest where it has a p
 warcio verifies both; request and response records pair up (WARC-Concurrent-To, same URI); the
 file starts with warcinfo; the CDXJ sidecar exists and equals what ``cdxj-indexer`` writes for
 the file; and (unless ``--no-pointers``) every stored article's WARC pointer resolves to the
-response record it names (record id, URI, payload digest recomputed from the bytes). It prints
-a report and exits 1 on any fault. Files still waiting in the local spool are reported too.
+response record it names (record id, URI, payload digest recomputed from the bytes; for a
+revisit record, through the pointer's ``refers_to`` to the original response holding the
+body). It prints a report and exits 1 on any fault. Files still waiting in the local spool are
+reported too.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -29,17 +30,16 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import Iterable
 
 from crawler.blobstore import BlobStore, open_blobstore
 from crawler.warc import (
-    CDXJ_SUFFIX,
     WARC_SUFFIX,
-    WarcPointer,
     cdxj_for_stream,
     cdxj_name,
     check_warc,
     scan_gzip_members,
+    verify_pointers,
 )
 
 
@@ -185,57 +185,6 @@ def _sha1_b32(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
-def verify_pointers(store: BlobStore, pointers: Iterable[Mapping | WarcPointer]) -> dict:
-    """Resolve WARC pointers (e.g. of every stored article) against ``store``.
-
-    Each item is a WarcPointer or a dict with warc_file, offset, length, record_id,
-    payload_digest and optionally ``url`` (then the record's WARC-Target-URI must equal it) and
-    ``article_id`` (used in messages). The record at (offset, length) must be one complete
-    gzip member holding the response (or revisit) record with that id, whose payload hashes to
-    the digest. Returns {"checked": n, "ok": n, "errors": [str, ...]}.
-    """
-    from warcio.archiveiterator import ArchiveIterator
-
-    checked = ok = 0
-    errors: list[str] = []
-    for p in pointers:
-        d = p.to_dict() if isinstance(p, WarcPointer) else dict(p)
-        checked += 1
-        label = d.get("article_id") or d.get("url") or d.get("record_id")
-        try:
-            ptr = WarcPointer.from_dict(d)
-            data = store.read_range(ptr.warc_file, ptr.offset, ptr.length)
-            it = iter(ArchiveIterator(io.BytesIO(data), check_digests=True))
-            rec = next(it)
-            rid = rec.rec_headers.get_header("WARC-Record-ID")
-            payload = rec.raw_stream.read()
-            problems = []
-            if rid != ptr.record_id:
-                problems.append(f"record id {rid} != {ptr.record_id}")
-            if rec.rec_type not in ("response", "revisit"):
-                problems.append(f"record type {rec.rec_type}")
-            if d.get("url") and rec.rec_headers.get_header("WARC-Target-URI") != d["url"]:
-                problems.append(f"URI {rec.rec_headers.get_header('WARC-Target-URI')} != {d['url']}")
-            hdr_digest = rec.rec_headers.get_header("WARC-Payload-Digest")
-            if ptr.payload_digest and hdr_digest != ptr.payload_digest:
-                problems.append(f"payload digest {hdr_digest} != pointer {ptr.payload_digest}")
-            if rec.rec_type == "response" and hdr_digest and _sha1_b32(payload) != hdr_digest:
-                problems.append("payload does not match its digest")
-            if rec.digest_checker.passed is False:
-                problems.extend(rec.digest_checker.problems)
-            if next(it, None) is not None:
-                problems.append("length covers more than one record")
-        except StopIteration:
-            problems = ["no record at offset"]
-        except Exception as exc:
-            problems = [f"unreadable: {exc}"]
-        if problems:
-            errors.append(f"{label}: {d.get('warc_file')}@{d.get('offset')}: " + "; ".join(problems))
-        else:
-            ok += 1
-    return {"checked": checked, "ok": ok, "errors": errors}
-
-
 def stored_pointers(data_dir) -> Iterable[dict]:
     """WARC pointers of every stored article version (best effort over the lead's store API)."""
     if not data_dir.articles_db.exists():
@@ -335,7 +284,9 @@ def run_verify(args) -> int:
         for m in missing:
             print(f"FAIL {m}: not in the archive")
         if ptr_report:
-            print(f"article pointers: {ptr_report['ok']}/{ptr_report['checked']} resolve")
+            print(f"article pointers: {ptr_report['ok']}/{ptr_report['checked']} resolve"
+                  + (f" ({ptr_report['revisits']} through a revisit to the original)"
+                     if ptr_report.get("revisits") else ""))
             for e in ptr_report["errors"][:20]:
                 print(f"       {e}")
         if pending:
