@@ -30,6 +30,10 @@ def provenance(row: dict) -> dict:
         "length": warc.get("length"),
         "record_id": warc.get("record_id"),
         "payload_digest": warc.get("payload_digest"),
+        # set when the response was archived as a revisit record (identical payload): the
+        # original response record holding the body (warc_file, offset, length, record_id,
+        # payload_digest, url, warc_date), in the same archive
+        "refers_to": warc.get("refers_to"),
         "run_id": row.get("run_id"),
         "discovered_via": row.get("discovered_via"),
     }
@@ -57,16 +61,12 @@ def member_entry(row: dict) -> dict:
 
 
 def export_records(store: ArticleStore, *, after_seq: int = 0, all_members: bool = False) -> Iterator[dict]:
-    changed = list(store.changes_after(after_seq))
+    """Records in the order of their latest change; streams (one story in memory at a time)."""
     if all_members:
-        for row in changed:
+        for row in store.changes_after(after_seq):
             yield article_record(row)
         return
-    # One record per changed cluster, in the order of the cluster's latest change.
-    latest: dict[str, int] = {}
-    for row in changed:
-        latest[row["cluster_id"]] = max(latest.get(row["cluster_id"], 0), row["seq"])
-    for cluster_id, seq in sorted(latest.items(), key=lambda kv: kv[1]):
+    for cluster_id, seq in store.changed_clusters(after_seq):
         members = store.cluster_members(cluster_id)
         if not members:
             continue
