@@ -23,6 +23,11 @@ CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
 CRAWLER_PORTALS = []  # empty: every portal in the sources file
 CRAWLER_WARC_PREFIX = "crawl"
 CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
+# Unchanged payloads of a URL archived before become WARC revisit records (identical-payload-digest)
+# pointing at the original; digest index: None -> <data dir>/warc-digests.sqlite, a path, or
+# redis://host:port/db shared by the crawlers writing to one store.
+CRAWLER_WARC_REVISITS = True
+CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
 CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
 # Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
@@ -70,4 +75,5 @@ ITEM_PIPELINES = {
 }
 
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
+LOG_FORMATTER = "crawler.scrapy_logformatter.ArticleLogFormatter"  # items logged by URL, not HTML
 FEED_EXPORT_ENCODING = "utf-8"
