@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Sequence
 
-from lxml import etree
+
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
+from services import redis_url, s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
