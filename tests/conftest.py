@@ -12,7 +12,6 @@ import pytest
 from services import redis_url, s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
@@ -36,8 +35,12 @@ def cli():
     return run_cli
 
 
-def shared_data(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.fail(f"evaluation data missing: {path} (expected ../shared/data beside the repository)")
-    return path
+@pytest.fixture(scope="module")
+def portals():
+    """The demo portals (edition 1) served on a free 127.0.0.1 port for one test module."""
+    from crawler.demo.server import DemoPortals
+
+    server = DemoPortals(edition=1)
+    server.start()
+    yield server
+    server.stop()

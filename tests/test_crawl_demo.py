@@ -49,14 +49,6 @@ def crawl(portals: DemoPortals, data_dir: Path, *extra: str, check=True):
 
 
 @pytest.fixture(scope="module")
-def portals():
-    server = DemoPortals(edition=1)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def first(portals, tmp_path_factory):
     portals.set_edition(1)
     return crawl(portals, tmp_path_factory.mktemp("crawl") / "data")

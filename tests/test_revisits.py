@@ -18,7 +18,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from conftest import run_cli
 from crawler.blobstore import LocalBlobStore
-from crawler.demo.server import DemoPortals
 from crawler.warc import (
     MemoryDigestIndex,
     RedisDigestIndex,
@@ -246,14 +245,6 @@ def test_pywb_replays_a_url_whose_latest_capture_is_a_revisit(tmp_path):
 
 
 # -- a recrawl of the demo portals -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def portals():
-    server = DemoPortals(edition=1)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="module")
 def recrawl(portals, tmp_path_factory):
     portals.set_edition(1)
