@@ -29,6 +29,7 @@ CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
 CRAWLER_WARC_REVISITS = True
 CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
+CRAWLER_RETRY_LIMIT = 1000  # article fetches that failed before, retried per crawl at most
 CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
 # Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
 # several crawler processes; stories older than the window are no longer matched (kept in store).

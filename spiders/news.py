@@ -65,6 +65,7 @@ class NewsSpider(scrapy.Spider):
         spider.data_dir = resolve_data_dir(settings.get("CRAWLER_DATA_DIR")).ensure()
         spider.store = open_store(spider.data_dir)
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
+        spider.retry_limit = settings.getint("CRAWLER_RETRY_LIMIT", 1000)
         spider.gone_retry_days = settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7)
         spider.started_at = _now()
         spider.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
@@ -118,6 +119,12 @@ class NewsSpider(scrapy.Spider):
                 yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
             for url in portal.start_pages:
                 yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
+            # Article fetches that failed in an earlier crawl are retried even when no source
+            # announces them any more (a skipped, unchanged sitemap, say).
+            for state in self.store.url_states("error", limit=self.retry_limit):
+                if portal.owns(state.url):
+                    for request in self._article_request(portal, state.url, state.lastmod, "retry", listed=True):
+                        yield request
 
     def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
@@ -141,13 +148,26 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("crawler/sitemap_errors")
             return
         self.crawler.stats.inc_value("crawler/sitemaps")
+        if response.meta.get("sitemap_lastmod"):
+            # Parsed: next crawl skips it while the index announces the same lastmod.
+            self._remember(canonicalize_url(response.url), "sitemap", response.status, response.meta["sitemap_lastmod"])
         for entry in entries:
             if kind == "index":
-                if portal.owns(entry.url):
+                if portal.owns(entry.url) and not self._sitemap_unchanged(entry):
                     yield response.follow(entry.url, self.parse_sitemap, errback=self.source_failed,
-                                          meta={"portal": portal.name})
+                                          meta={"portal": portal.name, "sitemap_lastmod": entry.lastmod})
             else:
                 yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+
+    def _sitemap_unchanged(self, entry) -> bool:
+        """A child sitemap whose lastmod in the index is the one recorded when it was last
+        parsed (archive sitemaps of past months, typically) is not fetched again."""
+        state = self.store.url_state(canonicalize_url(entry.url))
+        unchanged = bool(entry.lastmod and state and state.status == "sitemap" and state.lastmod
+                         and entry.lastmod <= state.lastmod)
+        if unchanged:
+            self.crawler.stats.inc_value("crawler/sitemaps_unchanged")
+        return unchanged
 
     def parse_listing(self, response):
         portal = self.sources.portal(response.meta["portal"])

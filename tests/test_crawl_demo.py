@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from conftest import REPO, run_cli
 from crawler.demo import manifest
+from crawler.discovery import parse_sitemap
 from crawler.demo.server import DemoPortals
 from crawler.jobs import CrawlLock
 
@@ -189,6 +191,9 @@ def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portal
         manifest.NOT_FOUND_URLS)
     fetched = sorted(e["url"] for e in second.log if e["method"] == "GET" and e["url"] in article_urls)
     assert fetched == sorted(manifest.EDITION2_NEW_URLS + manifest.EDITION2_UPDATED_URLS)
+    # Child sitemaps whose lastmod in their sitemap index did not change are not read again.
+    unchanged = _unchanged_child_sitemaps(portals)
+    assert unchanged and not unchanged & {e["url"] for e in second.log}
     after = by_url(second.export())
     (new_url,) = manifest.EDITION2_NEW_URLS
     story = manifest.by_url(2)[new_url].story
@@ -211,6 +216,17 @@ def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portal
     assert members[after[new_url]["cluster_id"]] == set(manifest.stories(2)[story])
     assert after[updated]["cluster_id"] in members
     assert all(r["seq"] > max_before for r in stories)
+
+
+def _unchanged_child_sitemaps(portals) -> set[str]:
+    out = set()
+    for portal in tomllib.loads(portals.sources_toml())["portal"]:
+        for url in portal.get("sitemaps", []):
+            kind, before = parse_sitemap(portals.body_for(url, 1), url)
+            if kind == "index":
+                _, now = parse_sitemap(portals.body_for(url, 2), url)
+                out |= {e.url for e in now if e.lastmod and e in before}
+    return out
 
 
 def test_a_second_crawl_on_the_same_data_dir_is_refused(portals, tmp_path):

@@ -133,6 +133,10 @@ class ArticleStore(ABC):
     @abstractmethod
     def record_url(self, state: UrlState) -> None: ...
 
+    @abstractmethod
+    def url_states(self, status: str, limit: int = 1000) -> list[UrlState]:
+        """URLs in a state (e.g. "error": fetches to retry), oldest fetch first."""
+
     # -- jobs ------------------------------------------------------------------------------
     @abstractmethod
     def start_job(self, job: JobRecord) -> None: ...

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS url_state (
     article_id TEXT,
     fetched_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS url_state_status ON url_state (status, fetched_at);
 CREATE TABLE IF NOT EXISTS jobs (
     run_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -304,6 +305,12 @@ class SQLiteArticleStore(ArticleStore):
     def url_state(self, url: str) -> UrlState | None:
         row = self.db.execute("SELECT * FROM url_state WHERE url=?", (url,)).fetchone()
         return UrlState(**dict(row)) if row else None
+
+    def url_states(self, status: str, limit: int = 1000) -> list[UrlState]:
+        rows = self.db.execute(
+            "SELECT * FROM url_state WHERE status=? ORDER BY fetched_at LIMIT ?", (status, limit)
+        ).fetchall()
+        return [UrlState(**dict(r)) for r in rows]
 
     def record_url(self, state: UrlState) -> None:
         with self._tx():
