@@ -2,10 +2,11 @@
 
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
 
 import pytest
+
+from services import LocalSite
 
 SPIDER = r"""
 import sys, scrapy
@@ -31,30 +32,17 @@ process.start()
 
 @pytest.fixture
 def site():
-    hits = []
+    def respond(path, base):
+        if path == "/robots.txt":
+            time.sleep(0.3)  # robots.txt arrives after the other requests queued
+            return 200, b"User-agent: *\nDisallow: /private\n", "text/plain"
+        return 200, b"secret", "text/plain"
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            body = b"User-agent: *\nDisallow: /private\n" if self.path == "/robots.txt" else b"secret"
-            if self.path == "/robots.txt":
-                threading.Event().wait(0.3)  # robots.txt arrives after the other requests queued
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", hits
-    server.shutdown()
-    server.server_close()
+    server = LocalSite(respond)
+    yield server
+    server.stop()
 
 
 def test_requests_racing_robots_txt_are_still_refused(site):
-    base, hits = site
-    subprocess.run([sys.executable, "-c", SPIDER, base], check=True, timeout=60)
-    assert hits == ["/robots.txt"], hits
+    subprocess.run([sys.executable, "-c", SPIDER, site.base], check=True, timeout=60)
+    assert site.hits == ["/robots.txt"], site.hits

@@ -1,11 +1,9 @@
 """A failed article fetch is retried by the next crawl, even when no source lists it any more."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from conftest import run_cli
+from services import LocalSite
 
 ARTICLE = (
     "<html><head><title>Rat beschließt Haushalt</title><meta property='og:type' content='article'></head>"
@@ -23,43 +21,29 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def site():
-    state = {"failures_left": 3, "list_article": True, "hits": []}
+    state = {"failures_left": 3, "list_article": True}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            state["hits"].append(self.path)
-            base = f"http://127.0.0.1:{self.server.server_port}"
-            if self.path == "/robots.txt":
-                status, body, ctype = 200, b"User-agent: *\nAllow: /\n", "text/plain"
-            elif self.path == "/rss.xml":
-                items = ITEM.format(base=base) if state["list_article"] else ""
-                status, body, ctype = 200, FEED.format(items=items).encode(), "application/rss+xml"
-            elif self.path == "/a/1.html":
-                if state["failures_left"] > 0:
-                    state["failures_left"] -= 1
-                    status, body, ctype = 503, b"Wartungsarbeiten", "text/html"
-                else:
-                    status, body, ctype = 200, ARTICLE, "text/html; charset=utf-8"
-            else:
-                status, body, ctype = 404, b"", "text/html"
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(path, base):
+        if path == "/robots.txt":
+            return 200, b"User-agent: *\nAllow: /\n", "text/plain"
+        if path == "/rss.xml":
+            items = ITEM.format(base=base) if state["list_article"] else ""
+            return 200, FEED.format(items=items).encode(), "application/rss+xml"
+        if path == "/a/1.html":
+            if state["failures_left"] > 0:
+                state["failures_left"] -= 1
+                return 503, b"Wartungsarbeiten", "text/html"
+            return 200, ARTICLE, "text/html; charset=utf-8"
+        return 404, b"", "text/html"
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", state
-    server.shutdown()
-    server.server_close()
+    server = LocalSite(respond)
+    yield server, state
+    server.stop()
 
 
 def test_failed_article_is_retried_next_crawl_without_being_listed(site, tmp_path):
-    base, state = site
+    server, state = site
+    base = server.base
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f"[[portal]]\nname = 'lokal'\nallowed_domains = ['127.0.0.1']\nfeeds = ['{base}/rss.xml']\n"
@@ -68,9 +52,9 @@ def test_failed_article_is_retried_next_crawl_without_being_listed(site, tmp_pat
     env = {"no_proxy": "127.0.0.1", "http_proxy": ""}
     first = run_cli("crawl", "--sources", str(sources), "--data-dir", data, "--json", env=env, check=False)
     assert first.returncode == 1  # the article could not be fetched: the run says so
-    assert state["hits"].count("/a/1.html") == 3  # Scrapy's retries within the crawl
+    assert server.hits.count("/a/1.html") == 3  # Scrapy's retries within the crawl
     state["list_article"] = False  # the feed moved on
     run_cli("crawl", "--sources", str(sources), "--data-dir", data, env=env)
-    assert state["hits"].count("/a/1.html") == 4
+    assert server.hits.count("/a/1.html") == 4
     records = run_cli("export", "--all-members", "--data-dir", data).stdout
     assert f"{base}/a/1.html" in records and "Rat beschließt Haushalt" in records
