@@ -5,7 +5,7 @@ from scrapy.exceptions import DropItem
 from crawler.clean import clean_text
 from crawler.datadir import resolve_data_dir
 from crawler.templates import TemplateStore
-from pipelines._portal import StagePipeline
+from pipelines._base import StagePipeline
 
 
 class CleanPipeline(StagePipeline):

@@ -4,7 +4,7 @@ from dateutil import parser as dateparser
 
 from crawler.datadir import resolve_data_dir
 from crawler.dedup import open_index
-from pipelines._portal import StagePipeline
+from pipelines._base import StagePipeline
 
 
 def _published(item):

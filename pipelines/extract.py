@@ -4,7 +4,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extract import extract_article
 from crawler.urls import article_id_for, canonicalize_url
-from pipelines._portal import StagePipeline
+from pipelines._base import StagePipeline
 
 EXTRACTED_FIELDS = (
     "title", "text", "authors", "published", "modified", "section", "dateline", "language",

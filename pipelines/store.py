@@ -4,7 +4,7 @@ import hashlib
 
 from crawler.datadir import resolve_data_dir
 from crawler.store import ArticleVersion, ClusterAssignment, UrlState, open_store
-from pipelines._portal import StagePipeline
+from pipelines._base import StagePipeline
 
 
 def text_hash(text: str) -> str:

@@ -123,6 +123,7 @@ class NewsSpider(scrapy.Spider):
             # announces them any more (a skipped, unchanged sitemap, say).
             for state in self.store.url_states("error", limit=self.retry_limit):
                 if portal.owns(state.url):
+                    # (an async generator cannot `yield from`)
                     for request in self._article_request(portal, state.url, state.lastmod, "retry", listed=True):
                         yield request
 

@@ -157,7 +157,8 @@ class SQLiteArticleStore(ArticleStore):
         if row is None:
             return None
         d = dict(row)
-        return self._version_from_row(_RowDict(d, drop=("portal", "canonical_url")), d["portal"], d["canonical_url"])
+        portal, canonical_url = d.pop("portal"), d.pop("canonical_url")
+        return self._version_from_row(d, portal, canonical_url)
 
     def versions(self, article_id: str) -> list[ArticleVersion]:
         head = self.db.execute("SELECT portal, canonical_url FROM articles WHERE article_id=?", (article_id,)).fetchone()
@@ -373,9 +374,3 @@ class SQLiteArticleStore(ArticleStore):
     def close(self) -> None:
         self.db.close()
 
-
-class _RowDict(dict):
-    """A row as a dict without the columns that belong to the article head."""
-
-    def __init__(self, d: dict, drop: tuple[str, ...]):
-        super().__init__({k: v for k, v in d.items() if k not in drop})
