@@ -6,13 +6,18 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install install-test services bench clean
+.PHONY: demo test eval install install-test services bench clean
 
 demo: install
 	$(BIN)/crawler demo
 
 test: install-test services
 	$(BIN)/python -m pytest -q -ra
+
+# Quality checks on the shared evaluation data (../shared/data beside the clone, or
+# CRAWLER_EVAL_DATA): extraction and near-duplicate bars; .ci/run runs it after `make test`.
+eval: install-test
+	$(BIN)/python -m pytest -q -ra eval
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

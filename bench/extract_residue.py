@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from crawler.clean import clean_text  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "neardup" / "dev_docs.jsonl"
+DEFAULT_DATA = Path(os.environ.get("CRAWLER_EVAL_DATA") or REPO.parent / "shared" / "data") / "neardup" / "dev_docs.jsonl"
 
 
 def evaluate(docs) -> dict:

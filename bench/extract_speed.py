@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from crawler.clean import clean_text  # noqa: E402
 from crawler.extract import extract_article  # noqa: E402
 from crawler.extract_eval import load_pages  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "extract_de_dev"
+DEFAULT_DATA = Path(os.environ.get("CRAWLER_EVAL_DATA") or REPO.parent / "shared" / "data") / "extract_de_dev"
 
 
 def ours(html: bytes, url: str | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,8 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "neardup"
-SCORER = ROOT.parent / "shared" / "tools" / "eval_neardup.py"
+SHARED_DATA = Path(os.environ.get("CRAWLER_EVAL_DATA") or ROOT.parent / "shared" / "data")
+DEFAULT_DATA = SHARED_DATA / "neardup"
+SCORER = SHARED_DATA.parent / "tools" / "eval_neardup.py"
 
 
 def predict(docs_path: Path, field: str, clean: bool = False) -> dict[str, str]:
