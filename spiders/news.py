@@ -294,6 +294,9 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"crawler/article_http_{status}")
             self.logger.warning("article %s answered HTTP %s", request.url, status)
             self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
+            if gone and self.store.mark_gone(request.meta["canonical"], status,
+                                             run_id=getattr(self.crawler, "crawl_run_id", None)):
+                self.crawler.stats.inc_value("store/gone")  # a stored article's tombstone
         elif failure.check(IgnoreRequest):
             # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
             self.crawler.stats.inc_value("crawler/article_ignored")

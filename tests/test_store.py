@@ -5,7 +5,7 @@ import pytest
 from crawler.datadir import DataDir
 from crawler.export import export_records
 from crawler.jobs import CrawlLock, LockHeld
-from crawler.store import SCHEMA_VERSION, ArticleVersion, ClusterAssignment, JobRecord, UrlState, open_store
+from crawler.store import SCHEMA_VERSION, STORE_SCHEMA_VERSION, ArticleVersion, ClusterAssignment, JobRecord, UrlState, open_store
 from crawler.store.sqlite import SchemaError, SQLiteArticleStore
 
 
@@ -99,7 +99,7 @@ def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "articles.sqlite"
     SQLiteArticleStore(path).close()
     db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(STORE_SCHEMA_VERSION + 1),))
     db.commit()
     db.close()
     with pytest.raises(SchemaError, match="upgrade"):
@@ -131,3 +131,98 @@ def test_runs_left_running_by_a_killed_crawl_are_marked_crashed(store):
     assert store.mark_crashed_jobs(except_run_id="now") == ["killed"]
     status = {j.run_id: j.status for j in store.jobs()}
     assert status == {"killed": "crashed", "now": "running"}
+
+
+# -- the change feed ---------------------------------------------------------------------------
+def kinds(changes):
+    return [(c.kind, c.article_id) for c in changes]
+
+
+def test_change_feed_has_every_change_once_in_seq_order(store):
+    store.save_article(version("late", "Bericht", published="2026-11-23T12:00:00+01:00"), ClusterAssignment("c", "late"))
+    store.save_article(version("early", "Bericht kopiert", published="2026-11-23T08:00:00+01:00", portal="b"),
+                       ClusterAssignment("c", "early", previous_representative="late", nearest="late",
+                                         jaccard=0.8, containment=0.9, reason="near-duplicate"))
+    store.save_article(version("late", "Bericht, ergänzt"), ClusterAssignment("c", "early", reason="new-version"))
+    feed = store.changes(0)
+    assert kinds(feed) == [("new-article", "late"), ("new-article", "early"), ("representative", "late"),
+                           ("new-version", "late")]
+    assert [c.seq for c in feed] == sorted({c.seq for c in feed})
+    assert feed[0].detail == {"new_story": True} and feed[1].detail == {"new_story": False}
+    assert feed[1].is_representative and feed[1].cluster_id == "c" and feed[1].portal == "b"
+    assert not feed[2].is_representative and feed[2].detail == {"next": "early"}
+    assert feed[3].version == 2 and feed[3].canonical_url == "http://a.test/late.html"
+    assert store.max_seq() == feed[-1].seq
+    # Paging with the last seq seen returns the rest, once.
+    paged, after = [], 0
+    while page := store.changes(after, limit=1):
+        paged += page
+        after = page[-1].seq
+    assert paged == feed
+    assert kinds(store.changes(0, portal="b")) == [("new-article", "early")]
+    assert kinds(store.changes(0, kinds=("new-version",))) == [("new-version", "late")]
+
+
+def test_an_article_moved_to_another_story_leaves_and_joins(store):
+    store.save_article(version("x", "Text X"), ClusterAssignment("c1", "x"))
+    store.save_article(version("y", "Text Y"), ClusterAssignment("c2", "y"))
+    before = store.max_seq()
+    store.save_article(version("x", "Ganz anderer Text"), ClusterAssignment("c2", "y", nearest="y", jaccard=0.6,
+                                                                              containment=0.8, reason="near-duplicate"))
+    feed = store.changes(before)
+    assert [(c.kind, c.cluster_id) for c in feed] == [("left", "c1"), ("joined", "c2"), ("new-version", "c2")]
+    assert feed[1].detail == {"from": "c1"}
+    assert {m["article_id"] for m in store.cluster_members("c2")} == {"x", "y"}
+
+
+def test_gone_article_gets_a_tombstone_and_comes_back(store):
+    store.save_article(version("a1", "Text"), ClusterAssignment("c1", "a1"))
+    store.record_url(UrlState("http://a.test/old-name.html", "redirect", 301, None, "a1", "t"))
+    assert store.mark_gone("http://a.test/unknown.html", 404) is None
+    tomb = store.mark_gone("http://a.test/a1.html", 410, run_id="r2")
+    assert tomb.kind == "gone" and tomb.article_id == "a1" and tomb.detail["http_status"] == 410
+    assert tomb.run_id == "r2" and tomb.cluster_id == "c1" and tomb.is_representative
+    assert store.mark_gone("http://a.test/old-name.html", 404) is None  # gone already: one tombstone
+    assert store.article_row("a1")["gone_status"] == 410
+    assert [r["article_id"] for r in store.changes_after(tomb.seq - 1)] == ["a1"]
+    assert store.counts()["gone"] == 1
+    store.save_article(version("a1", "Text"), ClusterAssignment("c1", "a1", reason="new-version"))
+    assert store.changes(tomb.seq)[0].kind == "restored"
+    assert store.article_row("a1")["gone_at"] is None
+
+
+def test_a_version_1_store_is_migrated_with_its_changes(tmp_path):
+    from crawler.store import schema
+    path = tmp_path / "articles.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(";".join(schema.statements(schema.V1, "INTEGER PRIMARY KEY AUTOINCREMENT", "REAL")))
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute("INSERT INTO changes (article_id, kind, at) VALUES ('a1', 'new-article', 't')")
+    db.execute("INSERT INTO articles (article_id, canonical_url, portal, first_seen, current_version, cluster_id,"
+               " is_representative, seq) VALUES ('a1', 'http://a.test/a1.html', 'a', 't', 1, 'c1', 1, 1)")
+    db.execute("INSERT INTO versions (article_id, version, url, fetched_at, text) VALUES ('a1', 1, 'u', 't', 'x')")
+    db.commit()
+    db.close()
+    store = SQLiteArticleStore(path)
+    assert store.schema_version() == STORE_SCHEMA_VERSION
+    (change,) = store.changes(0)
+    assert (change.kind, change.cluster_id, change.portal, change.is_representative) == ("new-article", "c1", "a", True)
+    store.save_article(version("a1", "neu"), ClusterAssignment("c1", "a1", reason="new-version"))
+    assert kinds(store.changes(1)) == [("new-version", "a1")]
+    store.close()
+
+
+def test_store_uris(tmp_path, monkeypatch):
+    from crawler.store import StoreURIError, redact, store_uri
+    monkeypatch.delenv("CRAWLER_STORE", raising=False)
+    data = DataDir(tmp_path / "d")
+    assert store_uri(data) == f"sqlite:///{tmp_path}/d/articles.sqlite"
+    s = open_store(f"sqlite:///{tmp_path}/elsewhere/x.sqlite")
+    assert (tmp_path / "elsewhere" / "x.sqlite").exists() and s.location.endswith("x.sqlite")
+    s.close()
+    monkeypatch.setenv("CRAWLER_STORE", f"sqlite:///{tmp_path}/env.sqlite")
+    open_store(data).close()
+    assert (tmp_path / "env.sqlite").exists()
+    with pytest.raises(StoreURIError, match="unknown scheme"):
+        open_store("mysql://u:secret@h/db")
+    assert "secret" not in redact("postgresql://u:secret@h:5/db")

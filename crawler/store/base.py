@@ -1,14 +1,28 @@
 """The article store's interface and the plain records that cross it.
 
-Every row change (a new article, a new version, a cluster or representative change) takes the
-next value of one monotonic sequence; ``seq`` on an article is the sequence number of its last
-change, so a downstream reader that remembers the highest ``seq`` it saw can ask for everything
-after it (``changes_after``) and miss nothing.
+The change feed: every change of an article or story takes the next value of one monotonic
+sequence and is kept as a :class:`Change` (``store.changes(after_seq, limit)``); ``seq`` on an
+article row is the sequence number of its last change, so a downstream reader that remembers the
+highest ``seq`` it saw can ask for everything after it and miss nothing.
 
-Contract for every backend: a reader must never see a sequence number before every smaller one
-is committed. SQLite gives this by serialising writers; a PostgreSQL store must take its numbers
-inside the writing transaction under a lock (or serve readers only up to a safe high-water mark),
-because plain sequences are not assigned in commit order.
+Change kinds (``Change.kind``):
+
+- ``new-article``: first version stored; ``cluster_id`` is the story it joined
+  (``detail["new_story"]`` true when it started one).
+- ``new-version``: a new version with a different text (``version`` is its number).
+- ``left`` / ``joined``: an article stored before moved from one story to another (``left``
+  names the story it left, ``joined`` the one it joined).
+- ``representative``: the article became (``is_representative`` true) or stopped being
+  (false) its story's representative; ``detail["previous"]`` / ``detail["next"]`` name the other.
+- ``gone``: tombstone: the article's URL answered 404/410 on a recrawl
+  (``detail["http_status"]``); its versions stay, the article row carries ``gone_at``.
+- ``restored``: a gone article answered again.
+
+Contract for every backend (commit order): a reader never sees a sequence number before every
+smaller one is committed, also with several writers. SQLite gives this by serialising writers
+(``BEGIN IMMEDIATE``); the PostgreSQL store takes its numbers inside the writing transaction
+under a transaction-scoped advisory lock held until commit, because plain sequences are not
+assigned in commit order.
 """
 
 from __future__ import annotations
@@ -17,7 +31,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of the exported records (the tables' version: crawler.store.schema)
+
+CHANGE_KINDS = ("new-article", "new-version", "left", "joined", "representative", "gone", "restored")
 
 
 @dataclass
@@ -69,6 +85,23 @@ class SaveResult:
 
 
 @dataclass
+class Change:
+    """One entry of the change feed, in commit order of ``seq``."""
+
+    seq: int
+    kind: str  # one of CHANGE_KINDS
+    article_id: str
+    cluster_id: str | None  # the article's story after the change (``left``: the story it left)
+    is_representative: bool  # after the change
+    portal: str
+    canonical_url: str
+    version: int  # the article's current version number after the change
+    at: str  # when the change was committed (UTC, ISO 8601)
+    run_id: str | None = None  # the crawl run that made it
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
 class UrlState:
     url: str
     status: str  # "article", "not-article", "redirect", "gone", "error"
@@ -108,6 +141,19 @@ class ArticleStore(ABC):
     def versions(self, article_id: str) -> list[ArticleVersion]: ...
 
     @abstractmethod
+    def changes(self, after_seq: int = 0, limit: int = 1000, *, portal: str | None = None,
+                kinds: tuple[str, ...] | None = None) -> list[Change]:
+        """The change feed: at most ``limit`` changes with ``seq > after_seq`` in seq order,
+        optionally of one portal / of some kinds. Page on with the last ``seq`` returned; a page
+        shorter than ``limit`` means nothing more is committed yet."""
+
+    @abstractmethod
+    def mark_gone(self, url: str, http_status: int, *, at: str | None = None,
+                  run_id: str | None = None) -> Change | None:
+        """Tombstone for the stored article of canonical ``url`` that answered 404/410 (None:
+        no stored article there, or it is gone already)."""
+
+    @abstractmethod
     def changes_after(self, after_seq: int = 0) -> Iterator[dict]:
         """Articles whose row changed after ``after_seq``, oldest change first (export rows)."""
 
@@ -120,7 +166,12 @@ class ArticleStore(ABC):
     def cluster_members(self, cluster_id: str) -> list[dict]: ...
 
     @abstractmethod
-    def max_seq(self) -> int: ...
+    def max_seq(self) -> int:
+        """The highest committed sequence number (0: none)."""
+
+    @abstractmethod
+    def article_row(self, article_id: str) -> dict | None:
+        """The article's export row (as ``changes_after`` yields), or None."""
 
     @abstractmethod
     def clusters_touched(self, run_id: str) -> list[str]:
