@@ -56,6 +56,37 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # user and environment mistakes: one line, no traceback
+        message = user_error(exc)
+        if message is None:
+            raise
+        print(f"crawler {args.command}: {message}", file=sys.stderr)
+        return 2
+
+
+def user_error(exc: BaseException) -> str | None:
+    """One line for mistakes an operator makes or meets (bad config, unreachable store, full or
+    read-only disk); None for everything else (a bug: the traceback is wanted)."""
+    import errno
+    import sqlite3
+
+    from crawler.config import ConfigError
+    from crawler.preflight import UserError, s3_reason
+
+    if isinstance(exc, (UserError, ConfigError)):
+        return str(exc)
+    if type(exc).__module__.startswith(("botocore", "boto3")):
+        return f"archive store unreachable: {s3_reason(exc)}"
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"database: {exc} (check the data directory's permissions and free space)"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.ENOTDIR,
+                                                  errno.EEXIST, errno.ENOENT):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    cause = getattr(exc, "__cause__", None)
+    if isinstance(cause, BaseException) and type(cause).__module__.startswith("botocore"):
+        return f"archive store unreachable: {s3_reason(cause)}"
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

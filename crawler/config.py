@@ -44,6 +44,7 @@ class Portal:
     language: str = "de"
     timezone: str = "Europe/Berlin"
     residue: ResidueRules = field(default_factory=ResidueRules)
+    schedule: str | None = None  # `crawler serve`: "every 15m" or a cron expression
 
     def is_article_url(self, url: str) -> bool:
         return bool(self.article_pattern) and re.search(self.article_pattern, url) is not None
@@ -59,6 +60,7 @@ class Sources:
     digest: str
     user_agent: str
     portals: tuple[Portal, ...]
+    defaults: dict = field(default_factory=dict)
 
     def portal(self, name: str) -> Portal:
         for p in self.portals:
@@ -69,7 +71,8 @@ class Sources:
     def select(self, names: list[str] | tuple[str, ...] | None) -> "Sources":
         if not names:
             return self
-        return Sources(self.path, self.digest, self.user_agent, tuple(self.portal(n) for n in names))
+        return Sources(self.path, self.digest, self.user_agent, tuple(self.portal(n) for n in names),
+                       self.defaults)
 
     def portal_for_url(self, url: str) -> Portal | None:
         for p in self.portals:
@@ -105,6 +108,8 @@ def parse_sources(raw: bytes | str, path: Path | None = None) -> Sources:
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(f"{where}: [defaults] must be a table")
+    _check_known(doc, _TOP_LEVEL_KEYS, where, "top-level tables")
+    _check_known(defaults, DEFAULTS_KEYS, f"{where}: [defaults]", "keys")
     entries = doc.get("portal", [])
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{where}: no [[portal]] entries")
@@ -121,12 +126,30 @@ def parse_sources(raw: bytes | str, path: Path | None = None) -> Sources:
         digest="sha256:" + hashlib.sha256(data).hexdigest(),
         user_agent=str(defaults.get("user_agent") or DEFAULT_USER_AGENT),
         portals=tuple(portals),
+        defaults=dict(defaults),
     )
+
+
+_TOP_LEVEL_KEYS = {"defaults", "portal"}
+#: keys ``[defaults]`` accepts; a typo ("user-agent", "useragent") is an error, not ignored.
+DEFAULTS_KEYS = {"user_agent", "language", "timezone", "schedule"}
+
+
+def _check_known(table: dict, known: set[str], where: str, what: str) -> None:
+    import difflib
+
+    unknown = sorted(set(table) - known)
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ConfigError(f"{where}: unknown {what} {', '.join(hints)} (known: {', '.join(sorted(known))})")
 
 
 _PORTAL_KEYS = {
     "name", "allowed_domains", "feeds", "sitemaps", "start_pages", "article_pattern",
-    "language", "timezone", "residue",
+    "language", "timezone", "residue", "schedule",
 }
 
 
@@ -147,9 +170,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
         raise ConfigError(f"{where}: 'name' must be a short identifier (letters, digits, _.-)")
     where = f"{where} ({name})"
-    unknown = set(entry) - _PORTAL_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    _check_known(entry, _PORTAL_KEYS, where, "keys")
 
     def str_list(key: str) -> tuple[str, ...]:
         return _strings(entry, key, where)
@@ -204,4 +225,17 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         language=str(entry.get("language", defaults.get("language", "de"))),
         timezone=tz,
         residue=ResidueRules(line_patterns, drop_selectors),
+        schedule=_schedule(entry.get("schedule", defaults.get("schedule")), where),
     )
+
+
+def _schedule(value, where: str) -> str | None:
+    if value is None:
+        return None
+    from crawler.service.schedule import ScheduleError, parse_schedule
+
+    try:
+        parse_schedule(value)
+    except ScheduleError as exc:
+        raise ConfigError(f"{where}: 'schedule' {exc}") from None
+    return value

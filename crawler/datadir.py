@@ -6,6 +6,7 @@ learned portal templates, the WARC spool, the default local archive, logs and th
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,9 @@ class DataDir:
         return self.root / "crawl.lock"
 
     def ensure(self) -> "DataDir":
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "the data directory is a file, not a directory "
+                                     "(check --data-dir / $CRAWLER_DATA_DIR)", str(self.root))
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(exist_ok=True)
         return self

@@ -65,3 +65,36 @@ def utc_now() -> str:
 def new_run_id() -> str:
     """Sortable and unique: UTC time of the start plus a random suffix."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def lock_is_free(path: Path) -> bool:
+    """True when no live process holds the data-directory lock (works read-only)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True  # no lock file: nothing ever held it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
+
+
+def effective_status(job, *, lock_free: bool) -> str:
+    """A run recorded as running whose process is gone (killed, host rebooted) is shown crashed."""
+    if job.status != "running":
+        return job.status
+    if lock_free:
+        return "crashed"
+    if job.host == socket.gethostname() and job.pid:
+        try:
+            os.kill(job.pid, 0)
+        except ProcessLookupError:
+            return "crashed"
+        except PermissionError:
+            pass
+    return "running"

@@ -49,7 +49,11 @@ def crawl_summary(job: JobRecord, store: ArticleStore, data_dir: DataDir, warc_s
     }
 
 
-def format_summary(s: dict) -> str:
+TOP_CLUSTERS = 10
+
+
+def format_summary(s: dict, verbose: bool = False) -> str:
+    """Totals and the largest story clusters (all of them, and every WARC file, with ``verbose``)."""
     lines = [
         f"Crawl run {s['run_id']}: {s['status']} (exit {s['exit_code']}), {s['started_at']} – {s['ended_at']}",
         f"  pages fetched:       {s['pages_fetched']} (article URLs: {s['article_pages_fetched']}, "
@@ -62,14 +66,17 @@ def format_summary(s: dict) -> str:
         lines.append(f"      {n:4d}  {rule}")
     multi = [c for c in s["clusters"] if len(c["members"]) > 1]
     lines.append(f"  story clusters:      {len(s['clusters'])} touched, {len(multi)} with several copies")
-    for c in s["clusters"]:
+    shown = s["clusters"] if verbose else s["clusters"][:TOP_CLUSTERS]
+    for c in shown:
         lines.append(f"    {c['cluster_id']} ({len(c['members'])} member{'s' if len(c['members']) != 1 else ''})")
         for m in c["members"]:
             sim = "" if m["jaccard"] is None else f"  jaccard {m['jaccard']:.2f}"
             star = "*" if m["url"] == c["representative"] else " "
             lines.append(f"      {star} {m['url']}{sim}")
+    if len(shown) < len(s["clusters"]):
+        lines.append(f"    … {len(s['clusters']) - len(shown)} more (--verbose lists all)")
     lines.append(f"  WARC files:          {len(s['warc_files'])}")
-    for w in s["warc_files"]:
+    for w in (s["warc_files"] if verbose else s["warc_files"][:TOP_CLUSTERS]):
         size = "?" if w["size"] is None else f"{w['size']:,} bytes"
         lines.append(f"      {w['name']}  {size}")
     st = s["store"]

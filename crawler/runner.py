@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 
 from crawler.datadir import DataDir
 from crawler.jobs import LockHeld, new_run_id
+from crawler.preflight import check_data_dir, preflight
 from crawler.store import JobRecord, open_store
 
 SETTINGS_MODULE = "settings"
@@ -39,8 +40,9 @@ def run_crawl(
     archive: str | None = None,
     extra_settings: dict | None = None,
 ) -> JobRecord:
-    """Run the ``news`` spider once; returns the job record (raises LockHeld, CrawlFailed)."""
-    data_dir.ensure()
+    """Run the ``news`` spider once; returns the job record (raises PreflightError before the
+    first fetch, LockHeld, CrawlFailed)."""
+    check_data_dir(data_dir)
     run_id = new_run_id()
     overrides = {
         "CRAWLER_DATA_DIR": str(data_dir.root),
@@ -51,6 +53,8 @@ def run_crawl(
         **(extra_settings or {}),
     }
     settings = project_settings(overrides)
+    preflight(data_dir, sources=settings.get("CRAWLER_SOURCES"), portals=settings.getlist("CRAWLER_PORTALS"),
+              archive=settings.get("CRAWLER_ARCHIVE"), endpoint_url=settings.get("CRAWLER_S3_ENDPOINT"))
     process = CrawlerProcess(settings)
     log_handler = logging.FileHandler(data_dir.logs_dir / f"{run_id}.log", encoding="utf-8")
     log_handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))

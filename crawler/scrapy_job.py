@@ -45,7 +45,27 @@ class CrawlJobExtension:
         # The WARC capture rolls its files on spider_closed too; the job record is written when
         # the engine has stopped, so it sees the final stats and the list of WARC files.
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        self._live = None
+        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL", 10.0)
+        install_disk_full_guard(crawler)
         logger.info("crawl run %s started on %s", self.run_id, self.data_dir)
+
+    def spider_opened(self, spider):
+        # `crawler jobs` shows live counts while the run is in progress.
+        if self.live_interval > 0:
+            from twisted.internet import task
+
+            self._live = task.LoopingCall(self._write_live_stats)
+            self._live.start(self.live_interval, now=False)
+
+    def _write_live_stats(self):
+        from twisted.internet import threads
+
+        self.job.stats = _plain(self.crawler.stats.get_stats())
+        d = threads.deferToThread(self.store.finish_job, self.job)  # status still "running"
+        d.addErrback(lambda f: logger.debug("live job stats not written: %s", f.value))
+        return d
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -53,6 +73,8 @@ class CrawlJobExtension:
 
     def spider_closed(self, spider, reason):
         self.reason = reason
+        if self._live is not None and self._live.running:
+            self._live.stop()
 
     def engine_stopped(self):
         reason = self.reason
@@ -62,13 +84,78 @@ class CrawlJobExtension:
         # not a success until they are in the archive.
         upload_failed = bool(stats.get("warc/upload_failed"))  # names left in the spool
         self.job.ended_at = utc_now()
+        if getattr(self.crawler, "disk_full", None):
+            reason = "disk-full"
         self.job.status = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else reason)
         self.job.exit_code = 0 if (reason == "finished" and errors == 0 and not upload_failed) else 1
-        self.job.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str, list))}
+        self.job.stats = _plain(stats)
         self.job.warc_files = list(stats.get("warc/files", []))
         try:
             self.store.finish_job(self.job)
+        except Exception as exc:  # a full disk: the record could not be written
+            logger.critical("job record of run %s not written: %s", self.run_id, exc)
         finally:
             self.store.close()
             self.lock.release()
         logger.info("crawl run %s %s (exit %s)", self.run_id, self.job.status, self.job.exit_code)
+
+
+def _plain(stats: dict) -> dict:
+    return {k: v for k, v in stats.items() if isinstance(v, (int, float, str, list))}
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    import errno
+    import sqlite3
+
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+class _DiskFullGuard(logging.Handler):
+    """Stops the crawl at the first "no space left on device": one CRITICAL line, the spider
+    closed with reason ``disk-full`` (the job record says so), no flood of logging tracebacks."""
+
+    def __init__(self, crawler):
+        super().__init__(level=logging.ERROR)
+        self.crawler = crawler
+
+    def emit(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        failure = getattr(record, "failure", None)
+        if exc is None and failure is not None:
+            exc = getattr(failure, "value", None)
+        if self.crawler.__dict__.get("disk_full"):
+            return
+        if not is_disk_full(exc):
+            try:
+                message = record.getMessage()
+            except Exception:
+                return
+            if "No space left on device" not in message and "database or disk is full" not in message:
+                return
+            exc = message
+        self.crawler.disk_full = str(exc)
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._stop, str(exc))
+
+    def _stop(self, reason):
+        logger.critical("disk full (%s): stopping the crawl", reason)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            engine.close_spider(engine.spider, "disk-full")
+
+
+def install_disk_full_guard(crawler) -> None:
+    # A handler that cannot write (full disk) must not print a traceback per log line.
+    logging.raiseExceptions = False
+    guard = _DiskFullGuard(crawler)
+    logging.getLogger().addHandler(guard)
+    crawler.signals.connect(lambda: logging.getLogger().removeHandler(guard), signal=signals.engine_stopped,
+                            weak=False)

@@ -7,6 +7,7 @@ import sys
 
 from crawler.blobstore import open_blobstore
 from crawler.jobs import LockHeld
+from crawler.preflight import PreflightError
 from crawler.report import crawl_summary, format_summary
 from crawler.runner import CrawlFailed, run_crawl
 from crawler.store import open_store
@@ -26,25 +27,33 @@ def summary_for(data_dir, job) -> dict:
         articles.close()
 
 
-def print_summary(data_dir, job, *, as_json: bool) -> dict:
+def print_summary(data_dir, job, *, as_json: bool, verbose: bool = False) -> dict:
     summary = summary_for(data_dir, job)
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(format_summary(summary))
+        print(format_summary(summary, verbose=verbose))
     return summary
 
 
-def crawl_and_report(command: str, data_dir, *, as_json: bool, **crawl_options) -> tuple[int, dict | None]:
+def crawl_and_report(command: str, data_dir, *, as_json: bool, verbose: bool = False,
+                     **crawl_options) -> tuple[int, dict | None]:
     """Run one crawl, print its summary; returns (exit status, summary). Exit status: 0 success,
-    1 the crawl logged errors or could not run, 3 another crawl holds the data directory."""
+    1 the crawl logged errors or could not run, 2 a check before the first fetch failed,
+    3 another crawl holds the data directory."""
     try:
         job = run_crawl(data_dir, **crawl_options)
+    except PreflightError as exc:
+        print(f"crawler {command}: {exc}", file=sys.stderr)
+        return 2, None
     except LockHeld as exc:
         print(f"crawler {command}: {exc}", file=sys.stderr)
         return 3, None
     except CrawlFailed as exc:
         print(f"crawler {command}: {exc}", file=sys.stderr)
         return 1, None
-    summary = print_summary(data_dir, job, as_json=as_json)
+    if job.status == "disk-full":
+        print(f"crawler {command}: the disk is full: run {job.run_id} stopped (job record kept; "
+              "free space and run again, nothing fetched is lost)", file=sys.stderr)
+    summary = print_summary(data_dir, job, as_json=as_json, verbose=verbose)
     return (0 if job.exit_code == 0 and summary["errors"] == 0 else 1), summary

@@ -98,7 +98,12 @@ def file_time(name: str) -> datetime | None:
 def parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        from crawler.preflight import UserError
+
+        raise UserError(f"--since {text!r} is not an ISO date or time (e.g. 2026-12-01 or 2026-12-01T08:00Z)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt
@@ -191,7 +196,7 @@ def stored_pointers(data_dir) -> Iterable[dict]:
         return []
     from crawler.store import open_store
 
-    store = open_store(data_dir)
+    store = open_store(data_dir, read_only=True)
     seen: set[str] = set()
     out = []
     try:
@@ -251,6 +256,10 @@ def run_verify(args) -> int:
     warcs, missing, names = select_files(
         store, since=parse_since(getattr(args, "since", None)), files=getattr(args, "file", []) or []
     )
+    if not warcs and not missing and not any(n.endswith(WARC_SUFFIX) for n in names):
+        print(f"crawler archive verify: no WARC files in {store.uri} (wrong --store or nothing archived yet)",
+              file=sys.stderr)
+        return 1
     reports = [verify_file(store, b.name, b.size, names) for b in warcs]
     ptr_report = None
     if not getattr(args, "no_pointers", False) and not getattr(args, "file", None):

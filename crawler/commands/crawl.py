@@ -26,6 +26,7 @@ def register(subparsers) -> None:
         "or <data dir>/archive); S3 endpoint from $AWS_ENDPOINT_URL_S3, credentials from the AWS chain",
     )
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.add_argument("--verbose", action="store_true", help="list every story cluster and WARC file in the summary")
     p.set_defaults(func=run)
 
 
@@ -37,6 +38,6 @@ def run(args) -> int:
         print(f"crawler crawl: {exc}", file=sys.stderr)
         return 2
     code, _ = crawl_and_report(
-        "crawl", args.data_dir, as_json=args.json, sources=sources.path, portals=args.portal, archive=args.archive
+        "crawl", args.data_dir, as_json=args.json, verbose=args.verbose, sources=sources.path, portals=args.portal, archive=args.archive
     )
     return code

@@ -16,7 +16,9 @@ def register(subparsers) -> None:
         "Optional fields title, url, published are used when present; the portal never is.")
     p.add_argument("input", metavar="INPUT.jsonl")
     p.add_argument("--text-field", default="text")
-    p.add_argument("--id-field", default="id")
+    p.add_argument("--id-field", default=None,
+                   help="field naming each record (default: the first of id, article_id, url "
+                   "present: reads the output of `crawler export` and `crawler extract`)")
     p.add_argument("--clean", action="store_true",
                    help="run crawler.clean.clean_text on each text first")
     p.add_argument("--index", metavar="PATH",
@@ -27,7 +29,25 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def dedup_records(records, *, text_field="text", id_field="id", clean=False, index=None,
+ID_FIELDS = ("id", "article_id", "url")
+
+
+def record_id(rec: dict, id_field: str | None, line: int) -> str:
+    from crawler.preflight import UserError
+
+    if not isinstance(rec, dict):
+        raise UserError(f"line {line}: not a JSON object")
+    fields = (id_field,) if id_field else ID_FIELDS
+    for name in fields:
+        value = rec.get(name)
+        if value is None and name == "url":
+            value = (rec.get("provenance") or {}).get("url")
+        if value not in (None, ""):
+            return str(value)
+    raise UserError(f"line {line}: record has no {' / '.join(repr(f) for f in fields)} field (see --id-field)")
+
+
+def dedup_records(records, *, text_field="text", id_field=None, clean=False, index=None,
                   window_days=30.0):
     """Yield output dicts for ``records`` (iterable of dicts); shared by the CLI and benches."""
     from crawler.dedup import open_index
@@ -37,7 +57,8 @@ def dedup_records(records, *, text_field="text", id_field="id", clean=False, ind
         from crawler.clean import clean_text  # lazily: the clean stage is optional here
     idx = open_index(index, window_days=window_days)
     try:
-        for rec in records:
+        for line, rec in enumerate(records, 1):
+            doc_id = record_id(rec, id_field, line)
             text = rec.get(text_field) or ""
             title = rec.get("title")
             if clean_text is not None:
@@ -48,7 +69,7 @@ def dedup_records(records, *, text_field="text", id_field="id", clean=False, ind
                     published = datetime.fromisoformat(published.replace("Z", "+00:00"))
                 except ValueError:
                     published = None
-            d = idx.add(str(rec[id_field]), text, published=published, title=title)
+            d = idx.add(doc_id, text, published=published, title=title)
             yield {"id": d.doc_id, "cluster": d.cluster_id, "representative": d.representative,
                    "nearest": d.nearest, "jaccard": d.jaccard, "containment": d.containment}
     finally:
@@ -56,20 +77,42 @@ def dedup_records(records, *, text_field="text", id_field="id", clean=False, ind
 
 
 def _read(path):
-    with open(path, encoding="utf-8") as f:
-        for line in f:
+    from crawler.preflight import UserError
+
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    with f:
+        for n, line in enumerate(f, 1):
             if line.strip():
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise UserError(f"{path} line {n}: not JSON ({exc.msg})") from None
 
 
 def run(args) -> int:
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    """Output goes to a temporary file renamed into place at the end: a failed run leaves no
+    empty or partial output behind."""
+    import os
+    import tempfile
+
+    records = dedup_records(_read(args.input), text_field=args.text_field, id_field=args.id_field,
+                            clean=args.clean, index=args.index, window_days=args.window_days)
+    if not args.out:
+        for rec in records:
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return 0
+    target = os.path.abspath(args.out)
+    fd, tmp = tempfile.mkstemp(prefix=".dedup-", suffix=".part", dir=os.path.dirname(target))
     try:
-        for rec in dedup_records(_read(args.input), text_field=args.text_field,
-                                 id_field=args.id_field, clean=args.clean, index=args.index,
-                                 window_days=args.window_days):
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for rec in records:
+                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        os.replace(tmp, target)
+        tmp = None
     finally:
-        if out is not sys.stdout:
-            out.close()
+        if tmp is not None:
+            os.unlink(tmp)
     return 0

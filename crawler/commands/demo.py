@@ -6,6 +6,7 @@ import os
 import sys
 
 from crawler.commands._summary import crawl_and_report
+from crawler.preflight import PreflightError, check_data_dir
 
 # The demo portals are local: no need to wait between requests as on the web. Politeness
 # machinery (robots.txt, AutoThrottle, per-domain slots) stays on.
@@ -31,13 +32,18 @@ def register(subparsers) -> None:
     p.add_argument("--edition", type=int, default=1, help="state of the demo portals (1 or 2; default 1)")
     p.add_argument("--archive", metavar="URI", help="archive location as for `crawler crawl`")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--verbose", action="store_true", help="list every story cluster and WARC file in the summary")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from crawler.demo.server import DemoPortals
 
-    data_dir = args.data_dir.ensure()
+    try:
+        data_dir = check_data_dir(args.data_dir)
+    except PreflightError as exc:
+        print(f"crawler demo: {exc}", file=sys.stderr)
+        return 2
     portals = DemoPortals(edition=args.edition)
     proxy = portals.start()
     try:
@@ -52,7 +58,7 @@ def run(args) -> int:
         if not args.json:
             print(f"demo portals serving through {proxy} (edition {args.edition})", file=sys.stderr)
         code, _ = crawl_and_report(
-            "demo", data_dir, as_json=args.json, sources=sources, archive=args.archive, extra_settings=DEMO_SETTINGS
+            "demo", data_dir, as_json=args.json, verbose=args.verbose, sources=sources, archive=args.archive, extra_settings=DEMO_SETTINGS
         )
     finally:
         portals.stop()

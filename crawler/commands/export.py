@@ -31,7 +31,7 @@ def run(args) -> int:
         print(f"crawler export: no article store in {args.data_dir} (run a crawl or `crawler demo` first)",
               file=sys.stderr)
         return 2
-    store = open_store(args.data_dir)
+    store = open_store(args.data_dir, read_only=True)
     count = 0
     try:
         with (open(args.out, "w", encoding="utf-8") if args.out else nullcontext(sys.stdout)) as out:

@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from crawler.jobs import effective_status, lock_is_free
 from crawler.store import open_store
 
 
@@ -21,15 +22,21 @@ def run(args) -> int:
     if not args.data_dir.articles_db.exists():
         print(f"crawler jobs: no crawl has run in {args.data_dir}", file=sys.stderr)
         return 2
-    store = open_store(args.data_dir)
+    store = open_store(args.data_dir, read_only=True)
+    lock_free = lock_is_free(args.data_dir.lock_file)
     try:
         for job in store.jobs(limit=args.limit):
+            job.status = effective_status(job, lock_free=lock_free)
             if args.json:
                 print(json.dumps(asdict(job), ensure_ascii=False))
             else:
-                fetched = job.stats.get("downloader/response_count", 0)
+                st = job.stats
+                fetched = st.get("downloader/response_count", 0)
+                stored = sum(int(st.get(k, 0)) for k in ("store/new", "store/new_version"))
+                portals = ",".join(job.portals) if job.portals else "all"
                 print(f"{job.run_id}  {job.status:<11} exit={job.exit_code}  {job.started_at} – {job.ended_at or '…'}"
-                      f"  pages={fetched}  warc={len(job.warc_files)}")
+                      f"  portals={portals}  pages={fetched}  stored={stored}  errors={st.get('log_count/ERROR', 0)}"
+                      f"  warc={len(job.warc_files)}")
     finally:
         store.close()
     return 0

@@ -44,13 +44,14 @@ def store_uri(data_dir=None, uri: str | None = None) -> str:
     return f"sqlite:///{data_dir.articles_db}"
 
 
-def open_store(where=None, *, uri: str | None = None) -> ArticleStore:
-    """The store at ``uri`` / URI string ``where``, or the one of data directory ``where``."""
+def open_store(where=None, *, uri: str | None = None, read_only: bool = False) -> ArticleStore:
+    """The store at ``uri`` / URI string ``where``, or the one of data directory ``where``.
+    ``read_only``: for readers; an SQLite store then also opens in a read-only directory."""
     if isinstance(where, str) and "://" in where:
         uri = where
     elif where is not None and not isinstance(where, str):
         uri = store_uri(where, uri)
-        if uri.startswith("sqlite:"):
+        if uri.startswith("sqlite:") and not read_only:
             where.ensure()
     else:
         uri = store_uri(None, uri or where)
@@ -59,6 +60,8 @@ def open_store(where=None, *, uri: str | None = None) -> ArticleStore:
         path = uri[len("sqlite://"):] if uri.startswith("sqlite://") else ""
         if not path or path == "/":
             raise StoreURIError(f"store URI {uri!r}: give a file, e.g. sqlite:///var/crawl/articles.sqlite")
+        if read_only:
+            return SQLiteArticleStore(path, read_only=True)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return SQLiteArticleStore(path)
     if scheme in ("postgresql", "postgres"):

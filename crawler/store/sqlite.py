@@ -15,13 +15,39 @@ from crawler.store.sql import SchemaError, SQLArticleStore
 __all__ = ["SQLiteArticleStore", "SchemaError"]
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Read-only, also in a read-only directory (a snapshot): ``mode=ro`` reads the WAL when
+    SQLite can use its shared-memory file; where it cannot, the file is opened immutable."""
+    uri = path.resolve().as_uri()
+    for query in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=30, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()
+            if query == "immutable=1":
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class SQLiteArticleStore(SQLArticleStore):
     paramstyle = "qmark"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
         super().__init__()
         self.path = Path(path)
         self.location = f"sqlite:///{self.path}"
+        self.read_only = read_only
+        if read_only:
+            self.db = _connect_read_only(self.path)
+            self.db.row_factory = sqlite3.Row
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and int(row[0]) > schema.STORE_SCHEMA_VERSION:
+                raise SchemaError(f"{self.path} has schema version {row[0]}, this code knows "
+                                  f"{schema.STORE_SCHEMA_VERSION}: upgrade the crawler")
+            return
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,1 @@
+"""Running the crawler as a service: schedules, the `crawler serve` loop, metrics and health."""
