@@ -43,6 +43,9 @@ services: .venv-pywb/bin/wayback
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing Debian's redis-server (shared dedup index tests)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (crawler web browser test)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 .venv-pywb/bin/wayback:
 	$(PYTHON) -m venv .venv-pywb

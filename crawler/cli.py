@@ -9,7 +9,7 @@ import sys
 from crawler import __version__
 from crawler.datadir import resolve_data_dir
 
-COMMANDS = ("crawl", "demo", "export", "extract", "dedup", "archive", "jobs")
+COMMANDS = ("crawl", "demo", "export", "extract", "dedup", "archive", "jobs", "web")
 
 
 def build_parser() -> argparse.ArgumentParser:
