@@ -66,7 +66,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.scrapy_robots.RobotsTxtMiddleware": 100,
     # Closer to the wire than decompression (590) and redirects (600): archives raw exchanges.
-    "crawler.scrapy_archive.WarcCaptureMiddleware": 950,
+    "crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

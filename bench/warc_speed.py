@@ -1,4 +1,4 @@
-"""WARC writing speed: crawler.warc.WarcArchive vs warcio's default WARCWriter(gzip=True).
+"""WARC writing speed: crawler.archive.WarcArchive vs warcio's default WARCWriter(gzip=True).
 
 Both write the same request + response record pairs (built by warcio, same headers, same
 digests) into a .warc.gz; the baseline compresses every record at zlib level 9 (warcio's fixed
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 from warcio.warcwriter import WARCWriter  # noqa: E402
 
-from crawler.blobstore import LocalBlobStore  # noqa: E402
-from crawler.warc import WarcArchive, check_warc  # noqa: E402
+from crawler.archive.blobstore import LocalBlobStore  # noqa: E402
+from crawler.archive import WarcArchive, check_warc  # noqa: E402
 
 WORDS = (
     "Bürgermeister Stadtrat Haushalt Herford Bielefeld Polizei Feuerwehr Kreisverwaltung "

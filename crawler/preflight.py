@@ -56,7 +56,7 @@ def check_archive(uri: str | None, data_dir: DataDir, *, endpoint_url: str | Non
 
     S3: the bucket must be reachable with the credentials boto3 finds; a dead endpoint or
     missing credentials fail here within seconds (few retries, short timeouts)."""
-    from crawler.blobstore import LocalBlobStore, S3BlobStore, open_blobstore
+    from crawler.archive.blobstore import LocalBlobStore, S3BlobStore, open_blobstore
 
     try:
         store = open_blobstore(uri or None, default_dir=data_dir.archive_dir, endpoint_url=endpoint_url)
@@ -84,7 +84,7 @@ def _check_local(store) -> str:
 
 
 def _check_s3(store, endpoint_url: str | None) -> str:
-    from crawler.blobstore import S3BlobStore
+    from crawler.archive.blobstore import S3BlobStore
 
     # A client of its own with few retries and short timeouts: fail fast, same credentials.
     quick = S3BlobStore(store.bucket, store.prefix, endpoint_url=endpoint_url, max_attempts=2,

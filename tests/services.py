@@ -252,7 +252,7 @@ class SeaweedFS:
     def client(self, retries: int = 2, timeout: float = 10):
         import boto3
 
-        from crawler.blobstore import s3_client_config
+        from crawler.archive.blobstore import s3_client_config
 
         return boto3.client(
             "s3",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.blobstore import (
+from crawler.archive.blobstore import (
     LocalBlobStore,
     S3BlobStore,
     UploadError,

@@ -17,8 +17,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from conftest import run_cli
-from crawler.blobstore import LocalBlobStore
-from crawler.warc import (
+from crawler.archive.blobstore import LocalBlobStore
+from crawler.archive import (
     MemoryDigestIndex,
     RedisDigestIndex,
     SqliteDigestIndex,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.blobstore import LocalBlobStore, S3BlobStore, open_blobstore
-from crawler.warc import (
+from crawler.archive.blobstore import LocalBlobStore, S3BlobStore, open_blobstore
+from crawler.archive import (
     HTTP_CAPTURE_NOTES,
     MemoryDigestIndex,
     WarcArchive,
@@ -207,7 +207,7 @@ def test_repair_removes_file_without_complete_record(tmp_path):
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_revisit_seam(tmp_path, kind):
-    from crawler.warc import SqliteDigestIndex
+    from crawler.archive import SqliteDigestIndex
 
     idx = MemoryDigestIndex() if kind == "memory" else SqliteDigestIndex(tmp_path / "d.sqlite")
     a = _archive(tmp_path, digest_index=idx)

@@ -7,10 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
-from crawler.blobstore import LocalBlobStore, open_blobstore
+from crawler.archive.blobstore import LocalBlobStore, open_blobstore
 from crawler.commands import archive as cmd
 from crawler.datadir import DataDir
-from crawler.warc import WarcArchive, cdxj_name
+from crawler.archive import WarcArchive, cdxj_name
 from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 
@@ -82,7 +82,7 @@ def test_verify_detects_bad_cdxj_and_corrupt_record(tmp_path, capsys):
     rc, out = _run(["archive", "verify"], tmp_path, capsys)
     assert rc == 1 and "missing" in out
     # restore the index, then cut the file in the middle of its last record
-    from crawler.warc import cdxj_for
+    from crawler.archive import cdxj_for
 
     path = store.root / name
     idx.write_text(cdxj_for(path))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.blobstore import LocalBlobStore, open_blobstore
+from crawler.archive.blobstore import LocalBlobStore, open_blobstore
 from crawler.commands.archive import verify_file, verify_pointers
-from crawler.warc import WarcArchive, check_warc
+from crawler.archive import WarcArchive, check_warc
 from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = textwrap.dedent(
     """
     import json, os, sys, random
-    from crawler.blobstore import open_blobstore
-    from crawler.warc import WarcArchive
+    from crawler.archive.blobstore import open_blobstore
+    from crawler.archive import WarcArchive
     spool, store_uri, default_dir = sys.argv[1:4]
     store = open_blobstore(store_uri or None, default_dir=default_dir)
     a = WarcArchive(spool, store, run_id="victim", max_file_size=60_000)

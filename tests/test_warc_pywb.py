@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from crawler.blobstore import LocalBlobStore
-from crawler.warc import WarcArchive
+from crawler.archive.blobstore import LocalBlobStore
+from crawler.archive import WarcArchive
 from services import Pywb
 
 ARTICLE = (

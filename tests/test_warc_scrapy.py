@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.blobstore import LocalBlobStore, open_blobstore
-from crawler.warc import cdxj_for_stream, cdxj_name, check_warc
+from crawler.archive.blobstore import LocalBlobStore, open_blobstore
+from crawler.archive import cdxj_for_stream, cdxj_name, check_warc
 from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ SPIDER = textwrap.dedent(
         "RETRY_TIMES": 1,
         "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.scrapy_archive.WarcCaptureMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {"crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950},
         "CRAWLER_DATA_DIR": data_dir,
         "CRAWLER_ARCHIVE": archive or None,
         "CRAWLER_OPERATOR": "ops@example.org",
@@ -260,7 +260,7 @@ def test_scrapy_crawl_archives_to_seaweedfs(tmp_path, http_site, s3_uri, seaweed
 def test_scrapy_crawl_killed_then_next_run_ships_repaired_file(tmp_path, http_site):
     """kill -9 of a crawl mid-way; the next crawl on the data dir repairs and ships the file;
     `crawler archive verify` passes; no record lost (of those on disk) or duplicated."""
-    from crawler.warc import scan_gzip_members
+    from crawler.archive import scan_gzip_members
 
     cmd, env, _ = _crawl_cmd(tmp_path, http_site, paths=[f"/slow/{i}" for i in range(400)])
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from crawler.blobstore import open_blobstore
+from crawler.archive.blobstore import open_blobstore
 from crawler.jobs import LockHeld
 from crawler.preflight import PreflightError
 from crawler.report import crawl_summary, format_summary

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-from crawler.blobstore import BlobStore, open_blobstore
-from crawler.warc import (
+from crawler.archive.blobstore import BlobStore, open_blobstore
+from crawler.archive import (
     WARC_SUFFIX,
     cdxj_for_stream,
     cdxj_name,

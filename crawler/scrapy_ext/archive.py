@@ -2,7 +2,7 @@
 
 Enable in settings.py::
 
-    DOWNLOADER_MIDDLEWARES = {"crawler.scrapy_archive.WarcCaptureMiddleware": 950}
+    DOWNLOADER_MIDDLEWARES = {"crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950}
 
 Placement: downloader middlewares run ``process_request`` in ascending and ``process_response``
 in descending priority. At 950 (above every built-in: HttpCacheMiddleware is 900) this
@@ -19,7 +19,7 @@ middleware
 Responses served from Scrapy's HTTP cache (flag ``cached``) are not archived again.
 
 For every archived response the middleware sets ``request.meta["warc"]`` (a
-:class:`crawler.warc.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
+:class:`crawler.archive.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
 the record is flushed before the response continues to the spider, so an item committed later
 always points at bytes that exist.
 
@@ -30,7 +30,7 @@ CRAWLER_WARC_PREFIX ("crawl"), CRAWLER_WARC_MAX_SIZE (1 GB), CRAWLER_OPERATOR, C
 CRAWLER_WARC_FSYNC (False), CRAWLER_WARC_WORKER_ID (default: pid), CRAWLER_WARC_REVISITS
 (True: a response whose URL was archived before with the same payload is written as a
 ``revisit`` record, profile identical-payload-digest, pointing at the original response; see
-:mod:`crawler.warc`), CRAWLER_WARC_DIGEST_INDEX (where the originals are looked up: None ->
+:mod:`crawler.archive.revisits`), CRAWLER_WARC_DIGEST_INDEX (where the originals are looked up: None ->
 DATA/warc-digests.sqlite, a path -> that SQLite file, ``redis://host:port/db`` -> Redis shared by
 the crawlers writing to one store).
 
@@ -38,7 +38,7 @@ When the response became a revisit, ``request.meta["warc"]`` points at the revis
 carries ``refers_to``: the pointer of the original response (warc_file, offset, length,
 record_id, payload_digest, url, warc_date), which holds the body.
 
-``crawler.warc_archive`` is the open :class:`crawler.warc.WarcArchive`, for components that add
+``crawler.warc_archive`` is the open :class:`crawler.archive.WarcArchive`, for components that add
 metadata records (crawl context of an article: ``via``, ``outlink``).
 
 On ``spider_closed`` the archive is closed (open file rolled, indexed, uploaded, verified) and
@@ -60,8 +60,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.blobstore import open_blobstore
-from crawler.warc import WarcArchive, WarcPointer
+from crawler.archive.blobstore import open_blobstore
+from crawler.archive import WarcArchive, WarcPointer
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class WarcCaptureMiddleware:
             "http-header-user-agent": s.get("USER_AGENT"),
             "sources": os.path.basename(str(sources)) if sources else None,
             "sources-digest": _file_digest(sources),
-            "capture": "Scrapy downloader middleware crawler.scrapy_archive.WarcCaptureMiddleware",
+            "capture": "Scrapy downloader middleware crawler.scrapy_ext.archive.WarcCaptureMiddleware",
         }
         try:
             import scrapy
@@ -130,7 +130,7 @@ class WarcCaptureMiddleware:
             pass
         digest_index = None
         if s.getbool("CRAWLER_WARC_REVISITS", True):
-            from crawler.warc import open_digest_index
+            from crawler.archive import open_digest_index
 
             # The lead's DataDir may grow a ``warc_digests`` property; same path.
             default = getattr(data_dir, "warc_digests", data_dir.root / "warc-digests.sqlite")

@@ -1,0 +1,195 @@
+"""WARC records: constants, record pointers, HTTP header helpers, record serialisation.
+
+Records are built with warcio (so the headers, digests and framing are warcio's) but each record
+is compressed here (:func:`gzip_member`) at zlib level 6 instead of warcio's fixed level 9, and
+a response whose payload is already content-encoded (gzip, deflate) is put into its gzip member
+uncompressed (deflate "stored" blocks: it cannot shrink further). Same format (one gzip member
+per record, read by warcio, cdxj-indexer and pywb), 1.5x (HTML) to 3x (gzip-encoded payloads)
+faster, < 1 % bigger (see bench/warc_speed.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import platform
+import re
+import zlib
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+WARC_SUFFIX = ".warc.gz"
+CDXJ_SUFFIX = ".cdxj"
+DEFAULT_MAX_FILE_SIZE = 1_000_000_000
+DEFAULT_COMPRESS_LEVEL = 6
+#: level for records whose payload is already compressed (Content-Encoding gzip/br/...):
+#: deflate cannot shrink it, so store it (0) instead of burning CPU (size +0.1 %)
+ENCODED_PAYLOAD_LEVEL = 0
+ORIG_HEADER_PREFIX = "X-Crawler-Orig-"
+
+#: Documented in every warcinfo record: where our records deviate from the bytes on the wire.
+HTTP_CAPTURE_NOTES = (
+    "HTTP messages are reconstructed from what Scrapy exposes, not copied from the socket: "
+    "header names are in Scrapy's normalised case (multi-value headers as separate lines); "
+    "the status reason phrase is the standard one for the status code; non-ASCII header "
+    "values are percent-encoded (RFC 8187, as warcio does); request headers are those Scrapy "
+    "handed to its download handler after all downloader middlewares, plus Host (added by the "
+    "transport) - the Connection header the transport adds is not recorded; connection-level "
+    "response headers (Connection, Keep-Alive, Transfer-Encoding) are not exposed by Scrapy's "
+    "HTTP/1.1 handler and are missing; bodies are de-chunked: a Transfer-Encoding header, if "
+    f"present, is renamed to {ORIG_HEADER_PREFIX}Transfer-Encoding and Content-Length is set "
+    "to the stored body length (a differing original value is kept as "
+    f"{ORIG_HEADER_PREFIX}Content-Length); the payload is otherwise exactly as received, still "
+    "content-encoded (gzip/br/deflate); WARC-IP-Address is omitted for exchanges made through "
+    "an HTTP proxy (it would be the proxy's address); WARC-Truncated: length marks bodies "
+    "Scrapy flagged as incomplete (dataloss)."
+)
+
+
+def software() -> str:
+    import warcio
+
+    try:
+        from importlib.metadata import version
+
+        own = version("newscrawler")
+    except Exception:
+        own = "0.1.0"
+    wv = getattr(warcio, "__version__", None)
+    if wv is None:
+        try:
+            from importlib.metadata import version
+
+            wv = version("warcio")
+        except Exception:
+            wv = "?"
+    return f"newscrawler/{own} (warcio/{wv}; Python/{platform.python_version()})"
+
+
+@dataclass(frozen=True)
+class WarcPointer:
+    """Where one record lives: file name, offset and length of its gzip member.
+
+    For a revisit record, ``refers_to`` is the original response (a dict: warc_file, offset,
+    length, record_id, payload_digest, url, warc_date) that holds the payload."""
+
+    warc_file: str
+    offset: int
+    length: int
+    record_id: str
+    payload_digest: str | None
+    refers_to: dict | None = None  # for revisit records: pointer of the original response
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["refers_to"] is None:
+            del d["refers_to"]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "WarcPointer":
+        return cls(
+            warc_file=d["warc_file"],
+            offset=int(d["offset"]),
+            length=int(d["length"]),
+            record_id=d["record_id"],
+            payload_digest=d.get("payload_digest"),
+            refers_to=d.get("refers_to"),
+        )
+
+
+def _s(v) -> str:
+    return v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else str(v)
+
+
+def normalize_headers(headers) -> list[tuple[str, str]]:
+    """(name, value) pairs from a list of pairs or a mapping of name -> value | [values]."""
+    out: list[tuple[str, str]] = []
+    items = headers.items() if hasattr(headers, "items") else headers
+    for k, v in items or ():
+        if isinstance(v, (list, tuple)):
+            out.extend((_s(k), _s(x)) for x in v)
+        else:
+            out.append((_s(k), _s(v)))
+    return out
+
+
+def dechunked_response_headers(
+    headers: Sequence[tuple[str, str]], body_len: int, *, method: str = "GET", status: int = 200
+) -> list[tuple[str, str]]:
+    """Headers that describe the stored (de-chunked, still content-encoded) body."""
+    no_body = method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200
+    out: list[tuple[str, str]] = []
+    cl_values: list[str] = []
+    for k, v in headers:
+        lk = k.lower()
+        if lk == "transfer-encoding":
+            out.append((ORIG_HEADER_PREFIX + "Transfer-Encoding", v))
+        elif lk == "content-length":
+            cl_values.append(v)
+        else:
+            out.append((k, v))
+    if no_body:
+        out.extend(("Content-Length", v) for v in cl_values)
+        return out
+    if cl_values and all(v.strip() == str(body_len) for v in cl_values):
+        out.append(("Content-Length", str(body_len)))
+    else:
+        out.extend((ORIG_HEADER_PREFIX + "Content-Length", v) for v in cl_values)
+        out.append(("Content-Length", str(body_len)))
+    return out
+
+
+def request_target(url: str) -> str:
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return target
+
+
+_NAME_SAFE = re.compile(r"[^A-Za-z0-9.]+")
+
+
+def safe_component(s: str) -> str:
+    return _NAME_SAFE.sub("_", s).strip("_") or "x"
+
+
+def utc_stamp(dt: datetime | None = None) -> str:
+    dt = dt or datetime.now(timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S") + f"{dt.microsecond // 1000:03d}"
+
+
+def warc_date(dt: datetime | None = None) -> str:
+    """WARC/1.1 date (UTC, microseconds)."""
+    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(dt, use_micros=True)
+
+
+def sha1_b32(data: bytes) -> str:
+    """WARC payload/block digest of ``data`` (``sha1:`` + base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+class RecordBuilder(WARCWriter):
+    """warcio record serialisation without compression (we compress per record ourselves)."""
+
+    def __init__(self):
+        super().__init__(io.BytesIO(), gzip=False, warc_version="1.1")
+
+    def serialize(self, record) -> bytes:
+        buf = io.BytesIO()
+        self._write_warc_record(buf, record)
+        return buf.getvalue()
+
+
+def gzip_member(data: bytes, level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
+    c = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return c.compress(data) + c.flush()
+

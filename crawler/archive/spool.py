@@ -1,0 +1,224 @@
+"""The spool: closed WARC files waiting for upload, crash repair, verified shipping.
+
+Life of a file::
+
+    spool/NAME.warc.gz          written while open (one gzip member per record, flushed per
+                                exchange); opens with a warcinfo record
+    spool/NAME.cdxj             written when the file is closed: its sidecar index
+    store/NAME.warc.gz + .cdxj  uploaded, verified (size + digest), then the spool copies go
+
+Crash safety: a file that is in the spool without its ``.cdxj`` was open when the previous run
+died. On start (:meth:`Shipper.recover`) it is truncated to its last complete gzip member (=
+last complete record), indexed and shipped; closed files whose upload failed are shipped again.
+Blob stores only make complete, verified objects visible and re-uploading a name replaces it,
+so neither truncated nor duplicated objects appear in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from crawler.archive.blobstore import BlobStore
+from crawler.archive.cdxj import cdxj_name, write_cdxj
+from crawler.archive.cpu import CpuMeter, cpu_timed
+from crawler.archive.records import CDXJ_SUFFIX, WARC_SUFFIX
+
+log = logging.getLogger(__name__)
+
+
+def scan_gzip_members(path: str | os.PathLike, chunk: int = 1 << 20) -> tuple[int, int]:
+    """(end offset of the last complete gzip member, number of complete members).
+
+    A member counts as complete when zlib reaches its end and its CRC/size trailer checks out.
+    """
+    good_end = 0
+    count = 0
+    base = 0  # file offset of the first byte of ``buf``
+    d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    buf = b""
+    with open(path, "rb") as fh:
+        while True:
+            if not buf:
+                buf = fh.read(chunk)
+                if not buf:
+                    break
+            try:
+                d.decompress(buf)
+            except zlib.error:
+                break
+            if d.eof:
+                used = len(buf) - len(d.unused_data)
+                base += used
+                good_end = base
+                count += 1
+                buf = d.unused_data
+                d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+            else:
+                base += len(buf)
+                buf = b""
+    return good_end, count
+
+
+def repair_warc_gz(path: str | os.PathLike) -> tuple[int, int]:
+    """Truncate a half-written ``.warc.gz`` to its last complete record.
+
+    Returns (bytes cut off, records kept). A file without any complete record is deleted.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    good_end, count = scan_gzip_members(path)
+    if count == 0:
+        path.unlink()
+        return size, 0
+    if good_end < size:
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return size - good_end, count
+
+
+@dataclass
+class ClosedFile:
+    name: str
+    size: int
+    records: int
+    uploaded: bool = False
+    error: str | None = None
+
+
+class Shipper:
+    """Indexes and uploads closed files from ``spool_dir`` to ``store`` (in one background
+    thread unless ``background=False``); a file leaves the spool only once its copy in the
+    store is verified. ``on_shipped(name)`` runs after each verified upload."""
+
+    def __init__(self, spool_dir: Path, store: BlobStore, *, attempts: int = 5,
+                 backoff: float = 1.0, background: bool = True,
+                 on_shipped: Callable[[str], None] | None = None, cpu: CpuMeter | None = None):
+        self.spool_dir = Path(spool_dir)
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.on_shipped = on_shipped
+        self.cpu = cpu or CpuMeter()
+        self._executor = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
+                          if background else None)
+        self._futures: list[Future] = []
+        self.closed_files: list[ClosedFile] = []  # closed by this run, in order
+        self.recovered: list[ClosedFile] = []  # leftovers of earlier runs shipped by this run
+
+    def submit(self, closed: ClosedFile) -> None:
+        self.closed_files.append(closed)
+        if self._executor is None:
+            self.ship_with_retries(closed)
+        else:
+            self._futures.append(self._executor.submit(self.ship_with_retries, closed))
+
+    @cpu_timed
+    def ship_with_retries(self, closed: ClosedFile, attempts: int | None = None) -> bool:
+        """Index (if not yet) and upload one closed file; keep it in the spool on failure.
+
+        Runs in the upload thread for files rolled during the crawl, so neither indexing a
+        large file nor a slow or unreachable store blocks the writer.
+        """
+        attempts = attempts or self.attempts
+        delay = self.backoff
+        for attempt in range(1, attempts + 1):
+            try:
+                self._ship(closed.name)
+                closed.uploaded, closed.error = True, None
+                if self.on_shipped is not None:
+                    self.on_shipped(closed.name)
+                return True
+            except Exception as exc:  # keep the spool copy, retry later
+                closed.error = str(exc)
+                log.warning(
+                    "upload of %s to %s failed (attempt %d/%d): %s",
+                    closed.name, self.store.uri, attempt, attempts, exc,
+                )
+                if attempt < attempts:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+        return False
+
+    def _ship(self, name: str) -> None:
+        """Upload WARC + CDXJ, verified, then delete the spool copies (WARC last)."""
+        warc_path = self.spool_dir / name
+        idx_path = self.spool_dir / cdxj_name(name)
+        if not warc_path.exists():
+            return
+        if not idx_path.exists():
+            write_cdxj(warc_path)
+        self.store.put_file(warc_path, name)
+        self.store.put_file(idx_path, cdxj_name(name))
+        idx_path.unlink()
+        warc_path.unlink()
+        log.info("archived %s to %s", name, self.store.uri)
+
+    @cpu_timed
+    def recover(self, ship: bool = True, skip: Path | None = None) -> list[ClosedFile]:
+        """Repair, index and ship files left in the spool by an earlier (crashed) run."""
+        found: list[ClosedFile] = []
+        for tmp in self.spool_dir.glob("*" + CDXJ_SUFFIX + ".tmp"):
+            tmp.unlink(missing_ok=True)
+        for path in sorted(self.spool_dir.glob("*" + WARC_SUFFIX)):
+            if skip is not None and path == skip:
+                continue
+            idx = path.with_name(cdxj_name(path.name))
+            if not idx.exists():  # was open at the crash
+                cut, kept = repair_warc_gz(path)
+                if kept == 0:
+                    log.warning("spool leftover %s had no complete record; removed", path.name)
+                    continue
+                if cut:
+                    log.warning("repaired %s: cut %d bytes of a half-written record", path.name, cut)
+                write_cdxj(path)
+            _, n = scan_gzip_members(path)
+            found.append(ClosedFile(path.name, path.stat().st_size, n))
+        self._ship_orphan_indexes()
+        if ship:
+            for c in found:
+                self.ship_with_retries(c, attempts=1)
+        self.recovered.extend(found)
+        return found
+
+    def _ship_orphan_indexes(self) -> None:
+        for orphan in self.spool_dir.glob("*" + CDXJ_SUFFIX):
+            warc = self.spool_dir / (orphan.name[: -len(CDXJ_SUFFIX)] + WARC_SUFFIX)
+            if not warc.exists():  # WARC already shipped and deleted; index upload may be lost
+                try:
+                    self.store.put_file(orphan, orphan.name)
+                    orphan.unlink()
+                except Exception as exc:
+                    log.warning("could not ship leftover index %s: %s", orphan.name, exc)
+
+    def pending(self, exclude: str | None = None) -> list[str]:
+        """WARC files still in the spool (not yet uploaded), except ``exclude`` (the open one)."""
+        return sorted(p.name for p in self.spool_dir.glob("*" + WARC_SUFFIX) if p.name != exclude)
+
+    @cpu_timed
+    def close(self, final_attempts: int | None = None) -> None:
+        """Wait for uploads, then give anything left in the spool another round."""
+        for fut in self._futures:
+            fut.result()
+        self._futures.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        by_name = {c.name: c for c in self.recovered + self.closed_files}
+        for name in self.pending():
+            c = by_name.get(name) or ClosedFile(name, (self.spool_dir / name).stat().st_size, 0)
+            self.ship_with_retries(c, attempts=final_attempts)
+        left = self.pending()
+        if left:
+            log.error(
+                "%d WARC file(s) could not be uploaded to %s and stay in %s for the next run: %s",
+                len(left), self.store.uri, self.spool_dir, ", ".join(left),
+            )

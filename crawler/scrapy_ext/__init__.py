@@ -1,0 +1,1 @@
+"""Scrapy adaptors that are not spiders or item pipelines (middlewares, extensions, download handlers)."""
