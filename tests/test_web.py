@@ -122,7 +122,7 @@ def test_replay_rewrites_subresources_into_the_archive():
 def test_token_is_required_when_configured(store, tmp_path):
     from fastapi.testclient import TestClient
 
-    from crawler.blobstore import LocalBlobStore
+    from crawler.archive.blobstore import LocalBlobStore
     from crawler.web.app import create_app
     from crawler.web.context import WebContext
 
