@@ -59,7 +59,7 @@ REDIRECT_MAX_TIMES = 5
 
 # -- components ------------------------------------------------------------------------------
 EXTENSIONS = {
-    "crawler.scrapy_job.CrawlJobExtension": 0,
+    "crawler.scrapy_ext.job.CrawlJobExtension": 0,
 }
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets requests racing the robots.txt fetch through (see crawler/scrapy_robots.py).
@@ -76,5 +76,5 @@ ITEM_PIPELINES = {
 }
 
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
-LOG_FORMATTER = "crawler.scrapy_logformatter.ArticleLogFormatter"  # items logged by URL, not HTML
+LOG_FORMATTER = "crawler.scrapy_ext.logformatter.ArticleLogFormatter"  # items logged by URL, not HTML
 FEED_EXPORT_ENCODING = "utf-8"

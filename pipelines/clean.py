@@ -3,17 +3,21 @@
 from scrapy.exceptions import DropItem
 
 from crawler.clean import clean_text
-from crawler.datadir import resolve_data_dir
-from crawler.templates import TemplateStore
 from pipelines._base import StagePipeline
 
 
 class CleanPipeline(StagePipeline):
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        s = crawler.settings
-        self.templates = TemplateStore(resolve_data_dir(s.get("CRAWLER_DATA_DIR")).ensure().templates_db)
-        self.learn = s.getbool("CRAWLER_LEARN_TEMPLATES", True)
+    def __init__(self, *, templates, learn: bool = True, **base):
+        super().__init__(**base)
+        self.templates = templates  # crawler.templates.TemplateStore
+        self.learn = learn
+
+    @classmethod
+    def collaborators(cls, crawler) -> dict:
+        return {
+            "templates": cls.resources(crawler).templates,
+            "learn": crawler.settings.getbool("CRAWLER_LEARN_TEMPLATES", True),
+        }
 
     def process_item(self, item):
         portal = self.portal_of(item)
@@ -35,8 +39,3 @@ class CleanPipeline(StagePipeline):
         for removed in result.removed:
             self.stats.inc_value(f"clean/removed/{removed['rule']}")
         return item
-
-    def close_spider(self):
-        close = getattr(self.templates, "close", None)
-        if close:
-            close()

@@ -2,8 +2,6 @@
 
 from dateutil import parser as dateparser
 
-from crawler.datadir import resolve_data_dir
-from crawler.dedup import open_index
 from pipelines._base import StagePipeline
 
 
@@ -16,12 +14,13 @@ def _published(item):
 
 
 class DedupPipeline(StagePipeline):
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        s = crawler.settings
-        location = s.get("CRAWLER_DEDUP_INDEX") or resolve_data_dir(s.get("CRAWLER_DATA_DIR")).ensure().dedup_index
-        window = s.get("CRAWLER_DEDUP_WINDOW_DAYS", 30)
-        self.index = open_index(location, window_days=float(window) if window not in (None, "") else None)
+    def __init__(self, *, index, **base):
+        super().__init__(**base)
+        self.index = index  # crawler.dedup.DedupIndex
+
+    @classmethod
+    def collaborators(cls, crawler) -> dict:
+        return {"index": cls.resources(crawler).index}
 
     def process_item(self, item):
         decision = self.index.add(
@@ -33,6 +32,3 @@ class DedupPipeline(StagePipeline):
         item["dedup"] = decision
         self.stats.inc_value(f"dedup/{decision.reason}")
         return item
-
-    def close_spider(self):
-        self.index.close()

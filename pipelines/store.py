@@ -2,8 +2,7 @@
 
 import hashlib
 
-from crawler.datadir import resolve_data_dir
-from crawler.store import ArticleVersion, ClusterAssignment, UrlState, open_store
+from crawler.store import ArticleVersion, ClusterAssignment, UrlState
 from pipelines._base import StagePipeline
 
 
@@ -12,12 +11,17 @@ def text_hash(text: str) -> str:
 
 
 class StorePipeline(StagePipeline):
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        s = crawler.settings
-        data_dir = resolve_data_dir(s.get("CRAWLER_DATA_DIR")).ensure()
-        self.store = open_store(data_dir)
-        self.archive_uri = s.get("CRAWLER_ARCHIVE") or str(data_dir.archive_dir)
+    def __init__(self, *, store, archive_uri: str | None = None, run_id: str | None = None, **base):
+        super().__init__(**base)
+        self.store = store  # crawler.store.ArticleStore
+        self.archive_uri = archive_uri
+        self.run_id = run_id
+
+    @classmethod
+    def collaborators(cls, crawler) -> dict:
+        resources = cls.resources(crawler)
+        return {"store": resources.store, "archive_uri": resources.archive_uri,
+                "run_id": getattr(crawler, "crawl_run_id", None)}
 
     def process_item(self, item):
         decision = item.pop("dedup")
@@ -41,7 +45,7 @@ class StorePipeline(StagePipeline):
             text_hash=text_hash(item["text"]),
             lastmod=item.get("lastmod"),
             discovered_via=item.get("discovered_via"),
-            run_id=getattr(self.crawler, "crawl_run_id", None),
+            run_id=self.run_id,
             warc=item.get("warc"),
             archive=self.archive_uri,
         )
@@ -64,6 +68,3 @@ class StorePipeline(StagePipeline):
         item["version"] = result.version
         item.pop("html", None)  # the HTML is in the WARC archive; keep items light
         return item
-
-    def close_spider(self):
-        self.store.close()

@@ -21,10 +21,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.config import load_sources
-from crawler.datadir import resolve_data_dir
 from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
 from crawler.pagetype import is_article_page
-from crawler.store import UrlState, open_store
+from crawler.scrapy_ext.resources import crawl_resources
+from crawler.store import UrlState
 from crawler.urls import article_id_for, canonicalize_url
 
 
@@ -51,40 +51,60 @@ class NewsSpider(scrapy.Spider):
                 return
             settings.set("USER_AGENT", sources.user_agent, priority="spider")
 
-    def __init__(self, *args, portal: str | None = None, **kwargs):
+    def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None,
+                 max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7, **kwargs):
+        """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
+        from the crawl job extension (:mod:`crawler.scrapy_ext.resources`)."""
         super().__init__(*args, **kwargs)
         self._portal_arg = [p for p in (portal or "").split(",") if p]
+        self.store = store
+        self.stats = stats
+        self.archive = archive  # the WARC archive, for crawl-context metadata records
+        self.max_redirects = max_redirects
+        self.retry_limit = retry_limit
+        self.gone_retry_days = gone_retry_days
+        self.started_at = _now()
+        self.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
+        self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
+        self.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
+        if sources is not None:
+            self.use_sources(sources)
+
+    def use_sources(self, sources) -> None:
+        self.sources = sources
+        self.allowed_domains = sorted({d for p in sources.portals for d in p.allowed_domains})
+        self.link_extractors = {
+            p.name: LinkExtractor(allow=(p.article_pattern,), allow_domains=p.allowed_domains)
+            for p in sources.portals
+            if p.article_pattern
+        }
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        kwargs.setdefault("max_redirects", settings.getint("REDIRECT_MAX_TIMES", 5))
+        kwargs.setdefault("retry_limit", settings.getint("CRAWLER_RETRY_LIMIT", 1000))
+        kwargs.setdefault("gone_retry_days", settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7))
+        spider = super().from_crawler(crawler, *args, **kwargs)
         names = spider._portal_arg or settings.getlist("CRAWLER_PORTALS")
-        spider.sources = load_sources(settings.get("CRAWLER_SOURCES")).select(names)
-        spider.allowed_domains = sorted({d for p in spider.sources.portals for d in p.allowed_domains})
-        spider.data_dir = resolve_data_dir(settings.get("CRAWLER_DATA_DIR")).ensure()
-        spider.store = open_store(spider.data_dir)
-        spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
-        spider.retry_limit = settings.getint("CRAWLER_RETRY_LIMIT", 1000)
-        spider.gone_retry_days = settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7)
-        spider.started_at = _now()
-        spider.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
-        spider.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
-        spider.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
-        spider.link_extractors = {
-            p.name: LinkExtractor(allow=(p.article_pattern,), allow_domains=p.allowed_domains)
-            for p in spider.sources.portals
-            if p.article_pattern
-        }
-        crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        spider.use_sources(load_sources(settings.get("CRAWLER_SOURCES")).select(names))
+        # Scrapy creates the spider before the stats and the extensions: they are looked up when
+        # it opens.
+        crawler.signals.connect(spider._opened, signal=scrapy.signals.spider_opened)
+        crawler.signals.connect(spider._record_on_close, signal=scrapy.signals.spider_closed)
         crawler.signals.connect(spider._item_dropped, signal=scrapy.signals.item_dropped)
         return spider
 
-    def _close_store(self, spider):
-        try:
-            self._record_announced_lastmods()
-        finally:
-            self.store.close()
+    def _opened(self, spider):
+        if self.stats is None:
+            self.stats = self.crawler.stats
+        if self.store is None:
+            self.store = crawl_resources(self.crawler).store
+        if self.archive is None:  # set by the WARC capture middleware, when it is enabled
+            self.archive = getattr(self.crawler, "warc_archive", None)
+
+    def _record_on_close(self, spider):
+        self._record_announced_lastmods()  # the store is closed by the crawl job extension
 
     def _record_announced_lastmods(self):
         """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
@@ -134,9 +154,9 @@ class NewsSpider(scrapy.Spider):
             entries = parse_feed(response.body, response.url, content_type)
         except ValueError as exc:
             self.logger.error("feed %s of portal %s unusable: %s", response.url, portal.name, exc)
-            self.crawler.stats.inc_value("crawler/feed_errors")
+            self.stats.inc_value("crawler/feed_errors")
             return
-        self.crawler.stats.inc_value("crawler/feeds")
+        self.stats.inc_value("crawler/feeds")
         for entry in entries:
             yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
 
@@ -146,9 +166,9 @@ class NewsSpider(scrapy.Spider):
             kind, entries = parse_sitemap(response.body, response.url)
         except (ValueError, OSError) as exc:
             self.logger.error("sitemap %s of portal %s unusable: %s", response.url, portal.name, exc)
-            self.crawler.stats.inc_value("crawler/sitemap_errors")
+            self.stats.inc_value("crawler/sitemap_errors")
             return
-        self.crawler.stats.inc_value("crawler/sitemaps")
+        self.stats.inc_value("crawler/sitemaps")
         if response.meta.get("sitemap_lastmod"):
             # Parsed: next crawl skips it while the index announces the same lastmod.
             self._remember(canonicalize_url(response.url), "sitemap", response.status, response.meta["sitemap_lastmod"])
@@ -167,7 +187,7 @@ class NewsSpider(scrapy.Spider):
         unchanged = bool(entry.lastmod and state and state.status == "sitemap" and state.lastmod
                          and entry.lastmod <= state.lastmod)
         if unchanged:
-            self.crawler.stats.inc_value("crawler/sitemaps_unchanged")
+            self.stats.inc_value("crawler/sitemaps_unchanged")
         return unchanged
 
     def parse_listing(self, response):
@@ -199,7 +219,7 @@ class NewsSpider(scrapy.Spider):
         # section page linked the URL (without one) still gets the update fetched.
         fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days)
         if canonical not in self.decided or fetch:
-            self.crawler.stats.inc_value(f"crawler/article_urls/{why}")
+            self.stats.inc_value(f"crawler/article_urls/{why}")
         self.decided.add(canonical)
         if not fetch:
             return
@@ -221,7 +241,7 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response):
         portal = self.sources.portal(response.meta["portal"])
         requested = response.meta["canonical"]
-        self.crawler.stats.inc_value("crawler/article_pages_fetched")
+        self.stats.inc_value("crawler/article_pages_fetched")
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(portal, response)
             return
@@ -229,7 +249,7 @@ class NewsSpider(scrapy.Spider):
         html = response.text if hasattr(response, "text") else ""
         is_article, evidence = is_article_page(html) if html else (False, "not-html")
         if not is_article:
-            self.crawler.stats.inc_value("crawler/not_article")
+            self.stats.inc_value("crawler/not_article")
             self.logger.info("not an article (%s): %s", evidence, response.url)
             self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
             return
@@ -254,7 +274,7 @@ class NewsSpider(scrapy.Spider):
     def _archive_context(self, response):
         """A WARC metadata record beside the article's response: where it was discovered and
         what it links to (the crawl context an archivist needs to explain the capture)."""
-        archive = getattr(self.crawler, "warc_archive", None)
+        archive = self.archive
         pointer = response.meta.get("warc")
         if archive is None or not pointer:
             return
@@ -272,7 +292,7 @@ class NewsSpider(scrapy.Spider):
         location = response.headers.get(b"Location")
         target = canonicalize_url(response.urljoin(location.decode("latin-1"))) if location else None
         chain = [*response.meta.get("redirected_from", ()), requested]
-        self.crawler.stats.inc_value("crawler/article_redirects")
+        self.stats.inc_value("crawler/article_redirects")
         if target is None or target in chain or len(chain) > self.max_redirects:
             self.logger.warning("article %s: broken redirect (%s)", response.url, target or "no Location")
             self._remember(requested, "error", response.status, response.meta.get("lastmod"))
@@ -291,7 +311,7 @@ class NewsSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             gone = status in (404, 410)
-            self.crawler.stats.inc_value(f"crawler/article_http_{status}")
+            self.stats.inc_value(f"crawler/article_http_{status}")
             self.logger.warning("article %s answered HTTP %s", request.url, status)
             self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
             if gone and self.store.mark_gone(request.meta["canonical"], status,
@@ -299,14 +319,14 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("store/gone")  # a stored article's tombstone
         elif failure.check(IgnoreRequest):
             # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
-            self.crawler.stats.inc_value("crawler/article_ignored")
+            self.stats.inc_value("crawler/article_ignored")
             self.logger.info("article %s not fetched: %s", request.url, failure.value)
         else:
-            self.crawler.stats.inc_value("crawler/article_errors")
+            self.stats.inc_value("crawler/article_errors")
             self.logger.error("article %s failed: %r", request.url, failure.value)
             self._remember(request.meta["canonical"], "error", None, request.meta.get("lastmod"))
 
     def source_failed(self, failure):
         # A broken feed, sitemap or start page is reported and the crawl goes on with the rest.
-        self.crawler.stats.inc_value("crawler/source_errors")
+        self.stats.inc_value("crawler/source_errors")
         self.logger.error("source %s failed: %r", failure.request.url, failure.value)

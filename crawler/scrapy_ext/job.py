@@ -1,7 +1,11 @@
-"""Scrapy extension that makes a crawl a job: lock, run ID, job record with stats and exit status.
+"""Scrapy extension that makes a crawl a job: lock, run ID, the crawl's resources, job record
+with stats and exit status.
 
-It is created before the downloader middlewares (Scrapy builds extensions first), so it sets
-``crawler.crawl_run_id`` for the WARC capture to reference in its warcinfo records.
+It is created before the downloader middlewares and the item pipelines (Scrapy builds
+extensions first; only the spider exists before it), so it sets ``crawler.crawl_run_id`` for the
+WARC capture to reference in its warcinfo records, and ``crawler.crawl_resources`` (store,
+near-duplicate index, template store; see :mod:`crawler.scrapy_ext.resources`), opened once for
+the crawl and closed after the job record is written.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from scrapy import signals
 
 from crawler.datadir import resolve_data_dir
 from crawler.jobs import CrawlLock, new_run_id, utc_now
-from crawler.store import JobRecord, open_store
+from crawler.scrapy_ext.resources import ATTRIBUTE, CrawlResources
+from crawler.store import JobRecord
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +32,13 @@ class CrawlJobExtension:
         self.run_id = settings.get("CRAWLER_RUN_ID") or new_run_id()
         crawler.crawl_run_id = self.run_id
         self.lock = CrawlLock(self.data_dir.lock_file).acquire(self.run_id)  # raises LockHeld
-        self.store = open_store(self.data_dir)
+        try:
+            self.resources = CrawlResources.open(settings)
+        except BaseException:
+            self.lock.release()
+            raise
+        setattr(crawler, ATTRIBUTE, self.resources)
+        self.store = self.resources.store
         for run_id in self.store.mark_crashed_jobs(except_run_id=self.run_id):
             logger.warning("crawl run %s ended without a job record (killed?): marked crashed", run_id)
         self.job = JobRecord(
@@ -95,7 +106,7 @@ class CrawlJobExtension:
         except Exception as exc:  # a full disk: the record could not be written
             logger.critical("job record of run %s not written: %s", self.run_id, exc)
         finally:
-            self.store.close()
+            self.resources.close()
             self.lock.release()
         logger.info("crawl run %s %s (exit %s)", self.run_id, self.job.status, self.job.exit_code)
 

@@ -1,0 +1,167 @@
+"""Unit tests of the spider's decisions and the pipeline stages with injected fakes: no crawl,
+no network, no files (milliseconds each)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse, Request, TextResponse
+
+from crawler.dedup import DedupDecision
+from crawler.store import UrlState
+from crawler.templates import TemplateStore
+from fakes import FakeIndex, FakeStats, FakeStore, sources
+from pipelines.clean import CleanPipeline
+from pipelines.dedup import DedupPipeline
+from pipelines.extract import ExtractPipeline
+from pipelines.store import StorePipeline
+from spiders.news import NewsSpider
+
+PARAGRAPHS = [
+    f"Absatz {i}: Der Rat der Stadt hat am Dienstagabend nach langer Debatte den Haushalt für das "
+    f"kommende Jahr beschlossen, mit Investitionen in Schulen, Brücken und Straßen im Norden."
+    for i in range(6)
+]
+
+
+def article_html(canonical: str | None = None, extra: str = "") -> str:
+    link = f"<link rel='canonical' href='{canonical}'>" if canonical else ""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        "<html lang='de'><head><title>Rat beschließt Haushalt</title>"
+        f"<meta property='og:type' content='article'>{link}</head><body><article>"
+        f"<h1>Rat beschließt Haushalt</h1>{body}{extra}</article>"
+        "<a href='/artikel/2.html'>Mehr</a> <a href='/impressum'>Impressum</a>"
+        "<a href='http://fremd.test/artikel/3.html'>fremd</a></body></html>"
+    )
+
+
+def run(result):
+    """The result of a stage, whether it answers directly or as a coroutine."""
+    return asyncio.run(result) if inspect.isawaitable(result) else result
+
+
+def item(**extra):
+    url = "http://lokal.test/artikel/1.html"
+    base = {"url": url, "canonical_url": url, "article_id": "a1", "portal": "lokal", "html": article_html(),
+            "http_status": 200, "fetched_at": "2026-12-01T10:00:00+00:00", "lastmod": None,
+            "discovered_via": "http://lokal.test/rss.xml", "warc": None}
+    return {**base, **extra}
+
+
+# -- spider ----------------------------------------------------------------------------------
+
+def spider(states=None):
+    return NewsSpider(sources=sources(), store=FakeStore(states), stats=FakeStats())
+
+
+def test_spider_requests_a_feed_entry_once_and_skips_unchanged_known_articles():
+    known = "http://lokal.test/artikel/7.html"
+    s = spider({known: UrlState(known, "article", 200, "2026-11-30T00:00:00+00:00", "x", "2026-11-30T01:00:00+00:00")})
+    feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+            b"<item><link>http://lokal.test/artikel/1.html</link></item>"
+            b"<item><link>http://lokal.test/artikel/1.html</link></item>"
+            b"<item><link>http://lokal.test/artikel/7.html</link></item>"
+            b"<item><link>http://fremd.test/artikel/9.html</link></item></channel></rss>")
+    response = TextResponse("http://lokal.test/rss.xml", body=feed, request=Request("http://lokal.test/rss.xml", meta={"portal": "lokal"}))
+    requests = list(s.parse_feed(response))
+    assert [r.url for r in requests] == ["http://lokal.test/artikel/1.html"]
+    assert s.stats.values["crawler/feeds"] == 1
+
+
+def test_spider_records_a_page_that_is_not_an_article():
+    s = spider()
+    url = "http://lokal.test/artikel/5.html"
+    meta = {"portal": "lokal", "canonical": url, "lastmod": None}
+    response = HtmlResponse(url, body=b"<html><body><p>Nur ein Teaser</p></body></html>", encoding="utf-8",
+                            request=Request(url, meta=meta))
+    assert list(s.parse_article(response)) == []
+    assert s.store.states[url].status == "not-article"
+
+
+def test_spider_yields_the_article_and_follows_only_article_links_of_the_portal():
+    s = spider()
+    url = "http://lokal.test/artikel/1.html"
+    meta = {"portal": "lokal", "canonical": url, "lastmod": None, "discovered_via": "feed"}
+    response = HtmlResponse(url, body=article_html().encode(), encoding="utf-8", request=Request(url, meta=meta))
+    out = list(s.parse_article(response))
+    items = [o for o in out if isinstance(o, dict)]
+    assert len(items) == 1 and items[0]["article_id"] and items[0]["portal"] == "lokal"
+    assert [o.url for o in out if isinstance(o, Request)] == ["http://lokal.test/artikel/2.html"]
+
+
+# -- pipelines -------------------------------------------------------------------------------
+
+def test_extract_fills_the_article_fields():
+    out = run(ExtractPipeline(stats=FakeStats(), sources=sources()).process_item(item()))
+    assert out["title"] == "Rat beschließt Haushalt"
+    assert all(p in out["text"] for p in PARAGRAPHS)
+
+
+def test_extract_drops_a_page_without_text():
+    stats = FakeStats()
+    with pytest.raises(DropItem):
+        run(ExtractPipeline(stats=stats, sources=sources()).process_item(item(html="<html><body></body></html>")))
+    assert stats.values["pipeline/extract/empty"] == 1
+
+
+def test_extract_adopts_a_declared_canonical_article_url_of_the_portal():
+    declared = "http://lokal.test/artikel/100.html"
+    out = run(ExtractPipeline(stats=FakeStats(), sources=sources()).process_item(
+        item(url="http://lokal.test/artikel/1.html?amp=1", html=article_html(canonical=declared))))
+    assert out["canonical_url"] == declared and out["fetched_canonical_url"] == "http://lokal.test/artikel/1.html"
+    # a canonical naming a section page does not fold articles together
+    out = run(ExtractPipeline(stats=FakeStats(), sources=sources()).process_item(
+        item(html=article_html(canonical="http://lokal.test/politik/"))))
+    assert out["canonical_url"] == "http://lokal.test/artikel/1.html"
+
+
+def test_clean_removes_the_portal_residue_with_its_rule_and_learns_templates():
+    templates = TemplateStore(None)
+    stats = FakeStats()
+    pipeline = CleanPipeline(stats=stats, sources=sources(), templates=templates, learn=True)
+    text = "\n".join([*PARAGRAPHS, "Mehr aus der Stadt: alle Meldungen"])
+    out = run(pipeline.process_item(item(text=text, title="Rat beschließt Haushalt")))
+    assert "Mehr aus der Stadt" not in out["text"]
+    assert any(r["line"].startswith("Mehr aus der Stadt") for r in out["removed"])
+    assert sum(v for k, v in stats.values.items() if k.startswith("clean/removed/")) == len(out["removed"])
+    assert templates.page_count("lokal") == 1
+
+
+def test_clean_drops_an_item_with_nothing_left():
+    pipeline = CleanPipeline(stats=FakeStats(), sources=sources(), templates=TemplateStore(None), learn=False)
+    with pytest.raises(DropItem):
+        run(pipeline.process_item(item(text="Mehr aus der Stadt", title=None)))
+
+
+def decision(**kw):
+    base = dict(doc_id="a1", cluster_id="c1", representative="a1", previous_representative=None, nearest=None,
+                jaccard=None, containment=None, reason="new-story")
+    return DedupDecision(**{**base, **kw})
+
+
+def test_dedup_commits_the_decision_before_handing_the_item_on():
+    index = FakeIndex(decision())
+    stats = FakeStats()
+    out = run(DedupPipeline(stats=stats, sources=sources(), index=index).process_item(
+        item(text="Text", published="2026-12-01T08:00:00+01:00")))
+    assert out["dedup"].cluster_id == "c1"
+    assert [c[0] for c in index.calls] == ["add", "commit"]
+    assert index.calls[0][3].isoformat() == "2026-12-01T08:00:00+01:00"
+    assert stats.values["dedup/new-story"] == 1
+
+
+def test_store_saves_version_cluster_and_both_urls_and_drops_the_html():
+    store = FakeStore()
+    pipeline = StorePipeline(stats=FakeStats(), sources=sources(), store=store, archive_uri="/arch", run_id="r1")
+    fetched = "http://lokal.test/artikel/1.html?amp=1"
+    out = run(pipeline.process_item(item(text="Text eins", title="T", fetched_canonical_url=fetched,
+                                          dedup=decision(reason="near-duplicate", nearest="a0", jaccard=0.8))))
+    version, cluster = store.saved[0]
+    assert version.run_id == "r1" and version.archive == "/arch" and version.text_hash.startswith("sha256:")
+    assert cluster.reason == "near-duplicate" and cluster.nearest == "a0"
+    assert {fetched, "http://lokal.test/artikel/1.html"} <= set(store.states)
+    assert "html" not in out and out["seq"] == 1
