@@ -12,12 +12,15 @@ import pytest
 from services import redis_url, s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
+# Crawls started by tests use tests/crawl_settings.py: the project settings without politeness
+# delays (a test's env may name another settings module).
+CRAWL_ENV = {"SCRAPY_SETTINGS_MODULE": "crawl_settings", "PYTHONPATH": str(REPO / "tests")}
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
     """Run ``crawler ARGS`` as an operator would, in its own process (Scrapy's reactor runs once
     per process). Output is captured and shown when the command fails."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, **CRAWL_ENV, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "crawler", *args], cwd=REPO, env=full_env, capture_output=True, text=True,
         timeout=timeout,

@@ -3,14 +3,14 @@ pages (links without lastmod) are processed before the feeds that announce updat
 
 import asyncio
 
-from settings import *  # noqa: F401,F403
-from settings import DOWNLOADER_MIDDLEWARES as _BASE
+from crawl_settings import *  # noqa: F401,F403
+from crawl_settings import DOWNLOADER_MIDDLEWARES as _BASE
 
 DOWNLOADER_MIDDLEWARES = {**_BASE, "slow_sources_settings.DelayFeedsAndSitemaps": 960}
 
 
 class DelayFeedsAndSitemaps:
-    DELAY = 6.0  # longer than the politeness delays between the section-page fetches
+    DELAY = 6.0  # longer than the section-page fetches take
 
     async def process_response(self, request, response, spider=None):
         if any(part in request.url for part in (".xml", ".atom", "/rss", "/feeds/", "sitemap")):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import REPO, run_cli
+from conftest import CRAWL_ENV, REPO, run_cli
 from crawler.demo import manifest
 from crawler.discovery import parse_sitemap
 from crawler.demo.server import DemoPortals
@@ -269,7 +269,7 @@ def test_scrapy_crawl_news_from_a_checkout_is_the_same_crawl(first, portals, tmp
     data = tmp_path / "data"
     sources = tmp_path / "sources.toml"
     sources.write_text(portals.sources_toml(), encoding="utf-8")
-    env = {**os.environ, "http_proxy": portals.proxy_url, "no_proxy": "", "CRAWLER_DATA_DIR": str(data),
+    env = {**os.environ, **CRAWL_ENV, "http_proxy": portals.proxy_url, "no_proxy": "", "CRAWLER_DATA_DIR": str(data),
            "CRAWLER_SOURCES": str(sources)}
     proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "news"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
