@@ -51,7 +51,7 @@ class NewsSpider(scrapy.Spider):
                 return
             settings.set("USER_AGENT", sources.user_agent, priority="spider")
 
-    def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None,
+    def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None, run_id=None,
                  max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7, **kwargs):
         """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
         from the crawl job extension (:mod:`crawler.scrapy_ext.resources`)."""
@@ -60,6 +60,7 @@ class NewsSpider(scrapy.Spider):
         self.store = store
         self.stats = stats
         self.archive = archive  # the WARC archive, for crawl-context metadata records
+        self.run_id = run_id
         self.max_redirects = max_redirects
         self.retry_limit = retry_limit
         self.gone_retry_days = gone_retry_days
@@ -100,6 +101,8 @@ class NewsSpider(scrapy.Spider):
             self.stats = self.crawler.stats
         if self.store is None:
             self.store = crawl_resources(self.crawler).store
+        if self.run_id is None:
+            self.run_id = getattr(self.crawler, "crawl_run_id", None)
         if self.archive is None:  # set by the WARC capture middleware, when it is enabled
             self.archive = getattr(self.crawler, "warc_archive", None)
 
@@ -314,9 +317,8 @@ class NewsSpider(scrapy.Spider):
             self.stats.inc_value(f"crawler/article_http_{status}")
             self.logger.warning("article %s answered HTTP %s", request.url, status)
             self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
-            if gone and self.store.mark_gone(request.meta["canonical"], status,
-                                             run_id=getattr(self.crawler, "crawl_run_id", None)):
-                self.crawler.stats.inc_value("store/gone")  # a stored article's tombstone
+            if gone and self.store.mark_gone(request.meta["canonical"], status, run_id=self.run_id):
+                self.stats.inc_value("store/gone")  # a stored article's tombstone
         elif failure.check(IgnoreRequest):
             # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
             self.stats.inc_value("crawler/article_ignored")
