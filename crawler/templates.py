@@ -42,6 +42,8 @@ class TemplateStore:
         portal TEXT NOT NULL, line_hash TEXT NOT NULL, line TEXT NOT NULL,
         pages INTEGER NOT NULL, sentence INTEGER NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
         PRIMARY KEY (portal, line_hash));
+    CREATE TABLE IF NOT EXISTS template_portals (
+        portal TEXT PRIMARY KEY, pages INTEGER NOT NULL);
     """
 
     def __init__(self, path: str | Path | None = None, *, min_pages: int = 3, min_pages_sentence: int = 5,
@@ -51,6 +53,9 @@ class TemplateStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path) if self.path else ":memory:", check_same_thread=False)
         self._db.executescript(self.SCHEMA)
+        with self._db:  # page counters of a file written before they existed
+            self._db.execute("INSERT OR IGNORE INTO template_portals SELECT portal, COUNT(*) FROM template_pages "
+                             "WHERE portal NOT IN (SELECT portal FROM template_portals) GROUP BY portal")
         self._lock = threading.Lock()
         self.min_pages = min_pages
         self.min_pages_sentence = min_pages_sentence
@@ -58,8 +63,10 @@ class TemplateStore:
         self.max_len = max_len
 
     def page_count(self, portal: str) -> int:
+        """Pages recorded for ``portal``: one counter row, whatever the number of pages."""
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM template_pages WHERE portal=?", (portal,)).fetchone()[0]
+            row = self._db.execute("SELECT pages FROM template_portals WHERE portal=?", (portal,)).fetchone()
+        return row[0] if row else 0
 
     def _is_template(self, pages: int, sentence: bool, total: int) -> bool:
         if pages < self.min_pages:
@@ -101,6 +108,8 @@ class TemplateStore:
             cur = self._db.execute("INSERT OR IGNORE INTO template_pages VALUES (?,?,?)", (portal, page_hash, now))
             if cur.rowcount == 0:
                 return False
+            self._db.execute("INSERT INTO template_portals VALUES (?, 1) ON CONFLICT(portal) "
+                             "DO UPDATE SET pages = pages + 1", (portal,))
             for n, original in norm.items():
                 self._db.execute(
                     "INSERT INTO template_lines VALUES (?,?,?,1,?,?,?) ON CONFLICT(portal, line_hash) "

@@ -68,3 +68,21 @@ def test_sentence_in_a_few_articles_is_not_learned(tmp_path):
         clean_text(page(i, quote=i % 5 == 0), portal="p", templates=store, learn=True)
     assert QUOTE not in store.learned_lines("p")
     assert CHROME_TOP in store.learned_lines("p")
+
+
+def test_page_count_is_kept_in_a_counter_and_rebuilt_for_older_files(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "t.sqlite"
+    store = TemplateStore(path)
+    for i in range(4):
+        store.learn("p", [f"Zeile {i}", "Impressum"], page_key=f"page-{i}")
+    store.learn("p", ["Zeile 0", "Impressum"], page_key="page-0")  # the same page again: not counted
+    store.learn("q", ["Anderes Portal"], page_key="page-0")
+    assert store.page_count("p") == 4 and store.page_count("q") == 1 and store.page_count("none") == 0
+    store.close()
+    with sqlite3.connect(path) as db:  # a file from before the counters
+        db.execute("DROP TABLE template_portals")
+    reopened = TemplateStore(path)
+    assert reopened.page_count("p") == 4 and reopened.page_count("q") == 1
+    reopened.close()
