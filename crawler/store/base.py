@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
 
-SCHEMA_VERSION = 1  # of the exported records (the tables' version: crawler.store.schema)
+SCHEMA_VERSION = 2  # of the exported records, schema/*.json (the tables' version: crawler.store.schema)
 
 CHANGE_KINDS = ("new-article", "new-version", "left", "joined", "representative", "gone", "restored")
 
