@@ -77,3 +77,20 @@ def flat_columns(kind: str) -> list[tuple[str, str]]:
 
     walk(load(kind), kind, "")
     return out
+
+
+def bundled(kind: str) -> dict:
+    """The schema of a record kind with every ``$ref`` inlined (for the OpenAPI document)."""
+
+    def inline(node, base: str):
+        if isinstance(node, list):
+            return [inline(v, base) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target, target_base = resolve(node, base)
+            extra = {k: v for k, v in node.items() if k != "$ref"}
+            return {**inline(target, target_base), **extra}
+        return {k: inline(v, base) for k, v in node.items() if k not in ("$schema", "$id", "$defs")}
+
+    return inline(load(kind), kind)
