@@ -39,7 +39,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # test extra; redis-server from Debian; pywb (replay check) in its own venv because it pins
 # packages (redis 2.x) that clash with the project's.
 PYWB_VERSION := 2.10.0
-services: .venv-pywb/bin/wayback
+services: .venv-pywb/bin/wayback .venv-wacz/bin/wacz
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing Debian's redis-server (shared dedup index tests)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
@@ -51,8 +51,14 @@ services: .venv-pywb/bin/wayback
 	$(PYTHON) -m venv .venv-pywb
 	.venv-pywb/bin/python -m pip --disable-pip-version-check -q install pywb==$(PYWB_VERSION)
 
+# py-wacz (`wacz validate` of our WACZ packages) in its own venv too: frictionless and its pins.
+WACZ_VERSION := 0.6.0
+.venv-wacz/bin/wacz:
+	$(PYTHON) -m venv .venv-wacz
+	.venv-wacz/bin/python -m pip --disable-pip-version-check -q install wacz==$(WACZ_VERSION)
+
 bench: install-test
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-pywb data .pytest_cache build *.egg-info
+	rm -rf $(VENV) .venv-pywb .venv-wacz data .pytest_cache build *.egg-info

@@ -28,6 +28,9 @@ CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
 # redis://host:port/db shared by the crawlers writing to one store.
 CRAWLER_WARC_REVISITS = True
 CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
+# Shipping adds each WARC file's captures to <data dir>/archive-index.sqlite (crawler archive
+# find/get/wacz, crawler web); False leaves it to `crawler archive index`.
+CRAWLER_COLLECTION_INDEX = True
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
 CRAWLER_RETRY_LIMIT = 1000  # article fetches that failed before, retried per crawl at most
 CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls

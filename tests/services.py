@@ -471,3 +471,22 @@ class LocalSite:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- py-wacz (WACZ validation) ---------------------------------------------------------------
+WACZ_VERSION = "0.6.0"
+
+
+def wacz_bin() -> Path:
+    """py-wacz's ``wacz`` command, in its own virtualenv (it pulls frictionless and its pins):
+    $WACZ_VENV, else ROOT/.venv-wacz, which `make test` (target `services`) creates."""
+    root = Path(__file__).resolve().parents[1]
+    cands = [Path(os.environ["WACZ_VENV"])] if os.environ.get("WACZ_VENV") else []
+    cands.append(root / ".venv-wacz")
+    for venv in cands:
+        if (venv / "bin" / "wacz").exists():
+            return venv / "bin" / "wacz"
+    raise RuntimeError(
+        f"py-wacz {WACZ_VERSION} not found in {' or '.join(map(str, cands))}: `make test` installs it "
+        f"(python3 -m venv .venv-wacz && .venv-wacz/bin/pip install wacz=={WACZ_VERSION})"
+    )

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import surt
 
+COLLECTION_INDEX_FILE = "archive-index.sqlite"  # in the data directory
 CDXJ_SUFFIX = ".cdxj"
 WARC_SUFFIXES = (".warc.gz", ".warc")
 

@@ -97,17 +97,20 @@ class ClosedFile:
 class Shipper:
     """Indexes and uploads closed files from ``spool_dir`` to ``store`` (in one background
     thread unless ``background=False``); a file leaves the spool only once its copy in the
-    store is verified. ``on_shipped(name)`` runs after each verified upload."""
+    store is verified. ``on_shipped(name)`` runs after each verified upload; ``collection``
+    (a :class:`~crawler.archive.collection.CollectionIndex`) gets each shipped file's CDXJ."""
 
     def __init__(self, spool_dir: Path, store: BlobStore, *, attempts: int = 5,
                  backoff: float = 1.0, background: bool = True,
-                 on_shipped: Callable[[str], None] | None = None, cpu: CpuMeter | None = None):
+                 on_shipped: Callable[[str], None] | None = None, cpu: CpuMeter | None = None,
+                 collection=None):
         self.spool_dir = Path(spool_dir)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.store = store
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.on_shipped = on_shipped
+        self.collection = collection
         self.cpu = cpu or CpuMeter()
         self._executor = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
                           if background else None)
@@ -159,9 +162,18 @@ class Shipper:
             write_cdxj(warc_path)
         self.store.put_file(warc_path, name)
         self.store.put_file(idx_path, cdxj_name(name))
+        self._add_to_collection(name, idx_path)
         idx_path.unlink()
         warc_path.unlink()
         log.info("archived %s to %s", name, self.store.uri)
+
+    def _add_to_collection(self, name: str, idx_path: Path) -> None:
+        if self.collection is None:
+            return
+        try:
+            self.collection.add_cdxj(name, idx_path.read_text(encoding="utf-8"))
+        except Exception as exc:  # the file is archived; the index catches up on its next sync
+            log.warning("collection index: could not add %s: %s", name, exc)
 
     @cpu_timed
     def recover(self, ship: bool = True, skip: Path | None = None) -> list[ClosedFile]:

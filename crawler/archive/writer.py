@@ -71,6 +71,7 @@ class WarcArchive:
         upload_backoff: float = 1.0,
         background_upload: bool = True,
         recover: bool = True,
+        collection_index=None,
     ):
         self.store = store
         self.run_id = run_id or uuid.uuid4().hex
@@ -87,6 +88,7 @@ class WarcArchive:
             spool_dir, store, attempts=upload_attempts, backoff=upload_backoff,
             background=background_upload, cpu=self.cpu,
             on_shipped=self.revisits.publish if self.revisits else None,
+            collection=collection_index,
         )
         self.spool_dir = self.shipper.spool_dir
         self._builder = RecordBuilder()

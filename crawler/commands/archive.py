@@ -45,8 +45,9 @@ from crawler.archive import (
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "archive", help="list and verify the WARC archive",
-        description="List and verify the WARC files (and CDXJ indexes) in the archive store.",
+        "archive", help="list, verify, find, get and package the WARC archive",
+        description="List and verify the WARC files (and CDXJ indexes) in the archive store; find "
+        "captures and get records through the collection index; package articles as WACZ.",
     )
     sub = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
 
@@ -70,6 +71,9 @@ def register(subparsers) -> None:
     v.add_argument("--no-pointers", action="store_true",
                    help="skip resolving the stored articles' WARC pointers")
     v.set_defaults(func=run)
+    from crawler.commands import archive_access  # find, get, index, wacz
+
+    archive_access.register(sub, common)
     p.set_defaults(func=run)
 
 

@@ -148,6 +148,7 @@ class WarcCaptureMiddleware:
             worker_id=s.get("CRAWLER_WARC_WORKER_ID") or None,
             fsync=s.getbool("CRAWLER_WARC_FSYNC", False),
             digest_index=digest_index,
+            collection_index=_collection_index(s, data_dir),
         )
         mw = cls(archive, crawler.stats)
         mw.crawler = crawler
@@ -230,3 +231,13 @@ class WarcCaptureMiddleware:
         crawler = getattr(self, "crawler", None)
         if crawler is not None:
             crawler.signals.send_catch_log(warc_files_closed, files=files, archive=self.archive)
+
+
+def _collection_index(settings, data_dir):
+    """The collection index shipping keeps up to date (``crawler archive find/get``, ``crawler
+    web``); CRAWLER_COLLECTION_INDEX=False leaves it to ``crawler archive index``."""
+    if not settings.getbool("CRAWLER_COLLECTION_INDEX", True):
+        return None
+    from crawler.archive.collection import COLLECTION_INDEX_FILE, CollectionIndex
+
+    return CollectionIndex(data_dir.root / COLLECTION_INDEX_FILE)

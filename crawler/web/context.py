@@ -9,14 +9,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.archive.collection import CollectionIndex
+from crawler.archive.collection import COLLECTION_INDEX_FILE, CollectionIndex
 from crawler.store import ArticleStore, open_store
 from crawler.web.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
 SEARCH_INDEX_NAME = "web-search.sqlite"
-COLLECTION_INDEX_NAME = "archive-index.sqlite"
+COLLECTION_INDEX_NAME = COLLECTION_INDEX_FILE
 
 
 @dataclass

@@ -1,0 +1,111 @@
+"""Finding and packaging the holdings: the collection index kept up by shipping, `crawler archive
+find` / `get` on an S3 archive (SeaweedFS), and a WACZ of the demo crawl that `wacz validate`
+(py-wacz) accepts."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import zipfile
+from datetime import datetime, timezone
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from conftest import run_cli
+from services import s3_bucket, s3_uri, seaweedfs, wacz_bin  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.integration
+
+SEED_URL = "http://www.weserbote.test/politik/putin-trump-treffen-peskow-1001.html"
+
+
+def _stored(data_dir) -> dict:
+    from crawler.store import open_store
+
+    store = open_store(data_dir, read_only=True)
+    try:
+        return {r["url"]: r for r in store.changes_after(0)}
+    finally:
+        store.close()
+
+
+def test_find_and_get_on_an_s3_archive(tmp_path, s3_uri):
+    from crawler.archive import open_blobstore
+    from crawler.archive.collection import COLLECTION_INDEX_FILE, CollectionIndex
+    from crawler.datadir import DataDir
+
+    crawl = tmp_path / "crawl"
+    run_cli("demo", "--data-dir", str(crawl), "--archive", s3_uri)
+    store = open_blobstore(s3_uri, default_dir=tmp_path / "unused")
+    warcs = [b.name for b in store.list() if b.name.endswith(".warc.gz")]
+    assert warcs
+    # Shipping filled the crawl's collection index: no command has read a sidecar yet.
+    shipped = CollectionIndex(crawl / COLLECTION_INDEX_FILE)
+    assert shipped.known_files() == set(warcs)
+    pointer = _stored(DataDir(crawl))[SEED_URL]["warc"]
+
+    # Another machine: an empty data directory, only the S3 archive.
+    reader = tmp_path / "reader"
+    out = run_cli("archive", "find", SEED_URL, "--json", "--store", s3_uri, "--data-dir", str(reader)).stdout
+    found = json.loads(out)
+    assert len(found) == 1
+    assert (found[0]["filename"], found[0]["offset"], found[0]["length"]) == (
+        pointer["warc_file"], pointer["offset"], pointer["length"])
+
+    record_file = tmp_path / "seed.warc.gz"
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run_cli("archive", "get", SEED_URL, "--at", now, "--out", str(record_file), "--store", s3_uri,
+            "--data-dir", str(reader))
+    records = list(ArchiveIterator(io.BytesIO(record_file.read_bytes()), check_digests=True))
+    assert len(records) == 1
+    rec = records[0]
+    assert rec.rec_type == "response"
+    assert rec.rec_headers.get_header("WARC-Target-URI") == SEED_URL
+    assert rec.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
+    assert rec.rec_headers.get_header("WARC-Payload-Digest") == pointer["payload_digest"]
+
+    # One portal's captures of one day, and nothing of the other portals.
+    day = found[0]["timestamp"][:4] + "-" + found[0]["timestamp"][4:6] + "-" + found[0]["timestamp"][6:8]
+    listing = json.loads(run_cli("archive", "find", "--portal", "weserbote", "--day", day, "--json",
+                                 "--store", s3_uri, "--data-dir", str(crawl)).stdout)
+    urls = {c["url"] for c in listing}
+    assert SEED_URL in urls and "http://www.weserbote.test/robots.txt" in urls
+    assert all(u.startswith("http://www.weserbote.test/") for u in urls), urls
+    none = run_cli("archive", "find", "--portal", "weserbote", "--day", "1999-01-01", "--store", s3_uri,
+                   "--data-dir", str(crawl), check=False)
+    assert none.returncode == 1 and "no captures" in none.stderr
+    bad = run_cli("archive", "get", SEED_URL, "--at", "gestern", "--data-dir", str(crawl), check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_wacz_of_the_demo_crawl_validates(tmp_path):
+    data = tmp_path / "data"
+    run_cli("demo", "--data-dir", str(data))
+    wacz = tmp_path / "demo.wacz"
+    run_cli("archive", "wacz", "--out", str(wacz), "--data-dir", str(data))
+    check = subprocess.run([str(wacz_bin()), "validate", "-f", str(wacz)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0 and "is valid" in check.stdout, check.stdout + check.stderr
+
+    with zipfile.ZipFile(wacz) as zf:
+        names = set(zf.namelist())
+        pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()]
+        index = zf.read("indexes/index.cdx").decode().splitlines()
+        package = json.loads(zf.read("datapackage.json"))
+        assert all(zf.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names if n.startswith("archive/"))
+    assert package["wacz_version"] == "1.1.1"
+    assert pages[0]["format"] == "json-pages-1.0" and pages[0]["hasText"] is True
+    seed = next(p for p in pages[1:] if p["url"] == SEED_URL)
+    assert seed["title"].startswith("Spektakuläre Pläne") and "Kreml-Sprecher Dmitri Peskow" in seed["text"]
+    assert len(pages) - 1 == 16  # every stored demo article
+    assert index == sorted(index)
+    assert {"archive/" + json.loads(line.split(" ", 2)[2])["filename"] for line in index} <= names
+    assert any(line.split(" ", 2)[2].find(SEED_URL) > 0 for line in index)
+
+    one_portal = tmp_path / "weserbote.wacz"
+    run_cli("archive", "wacz", "--portal", "weserbote", "--out", str(one_portal), "--data-dir", str(data))
+    with zipfile.ZipFile(one_portal) as zf:
+        urls = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    assert urls and all(u.startswith("http://www.weserbote.test/") for u in urls)
