@@ -38,6 +38,11 @@ CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines durin
 # several crawler processes; stories older than the window are no longer matched (kept in store).
 CRAWLER_DEDUP_INDEX = os.environ.get("CRAWLER_DEDUP_INDEX")
 CRAWLER_DEDUP_WINDOW_DAYS = 30
+# `crawler serve`: one long-running crawl, portals polled on their schedules (sources.toml).
+CRAWLER_SERVE = False
+CRAWLER_SERVE_SCHEDULE = None  # one schedule for every portal (overrides sources.toml)
+CRAWLER_SERVE_TICK = 1.0  # seconds between checks for finished and due cycles
+CRAWLER_JOB_STATS_INTERVAL = 10.0  # seconds between live updates of the running job record
 
 # -- politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -63,6 +68,10 @@ REDIRECT_MAX_TIMES = 5
 # -- components ------------------------------------------------------------------------------
 EXTENSIONS = {
     "crawler.scrapy_ext.job.CrawlJobExtension": 0,
+    # per-portal counters in the stats (job records, health, metrics)
+    "crawler.scrapy_ext.portal_stats.PortalStatsExtension": 10,
+    # `crawler serve` only (CRAWLER_SERVE): cycles per portal on their schedules
+    "crawler.scrapy_ext.serve.ServeExtension": 20,
 }
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets requests racing the robots.txt fetch through (see crawler/scrapy_robots.py).

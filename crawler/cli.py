@@ -1,4 +1,4 @@
-"""The ``crawler`` command line: crawl, demo, export, api, extract, dedup, archive, jobs, web."""
+"""The ``crawler`` command line: crawl, demo, serve, export, api, extract, dedup, archive, jobs, web."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from crawler import __version__
 from crawler.datadir import resolve_data_dir
 
-COMMANDS = ("crawl", "demo", "export", "api", "extract", "dedup", "archive", "jobs", "web")
+COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "web")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,17 +11,20 @@ def text_hash(text: str) -> str:
 
 
 class StorePipeline(StagePipeline):
-    def __init__(self, *, store, archive_uri: str | None = None, run_id: str | None = None, **base):
+    def __init__(self, *, store, archive_uri: str | None = None, run_id: str | None = None,
+                 portal_run_ids: dict | None = None, **base):
         super().__init__(**base)
         self.store = store  # crawler.store.ArticleStore
         self.archive_uri = archive_uri
         self.run_id = run_id
+        self.portal_run_ids = portal_run_ids if portal_run_ids is not None else {}  # `crawler serve`: per cycle
 
     @classmethod
     def collaborators(cls, crawler) -> dict:
         resources = cls.resources(crawler)
         return {"store": resources.store, "archive_uri": resources.archive_uri,
-                "run_id": getattr(crawler, "crawl_run_id", None)}
+                "run_id": getattr(crawler, "crawl_run_id", None),
+                "portal_run_ids": getattr(crawler, "portal_run_ids", None)}
 
     def process_item(self, item):
         decision = item.pop("dedup")
@@ -45,7 +48,8 @@ class StorePipeline(StagePipeline):
             text_hash=text_hash(item["text"]),
             lastmod=item.get("lastmod"),
             discovered_via=item.get("discovered_via"),
-            run_id=self.run_id,
+            # `crawler serve`: the run of the portal's current cycle
+            run_id=self.portal_run_ids.get(item["portal"]) or self.run_id,
             warc=item.get("warc"),
             archive=self.archive_uri,
         )
@@ -64,6 +68,8 @@ class StorePipeline(StagePipeline):
                 UrlState(url, "article", item["http_status"], item.get("lastmod"), item["article_id"], item["fetched_at"])
             )
         self.stats.inc_value("store/unchanged" if result.unchanged else ("store/new" if result.created else "store/new_version"))
+        item["stored"] = "unchanged" if result.unchanged else ("new" if result.created else "new_version")
+        item["cluster_reason"] = decision.reason
         item["seq"] = result.seq
         item["version"] = result.version
         item.pop("html", None)  # the HTML is in the WARC archive; keep items light

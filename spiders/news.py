@@ -68,6 +68,7 @@ class NewsSpider(scrapy.Spider):
         self.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
         self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
         self.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
+        self.cycle_started: dict[str, str] = {}  # portal -> start of its current cycle (crawler serve)
         if sources is not None:
             self.use_sources(sources)
 
@@ -109,17 +110,21 @@ class NewsSpider(scrapy.Spider):
     def _record_on_close(self, spider):
         self._record_announced_lastmods()  # the store is closed by the crawl job extension
 
-    def _record_announced_lastmods(self):
+    def _record_announced_lastmods(self, portal=None):
         """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
         sitemap announced during it (whichever source led to the fetch), so the next crawl
         compares against it. URLs not fetched, still pending or failed keep their old lastmod:
-        an announced update is never marked as seen before its page is stored."""
+        an announced update is never marked as seen before its page is stored.
+        ``portal``: only that portal's URLs, since its current cycle started (`crawler serve`)."""
         for url, lastmod in self.announced.items():
+            if portal is not None and not portal.owns(url):
+                continue
+            since = self.cycle_started.get(portal.name, self.started_at) if portal is not None else self.started_at
             state = self.store.url_state(url)
             if (
                 state
                 and state.status in ("article", "not-article", "redirect", "dropped")
-                and state.fetched_at >= self.started_at
+                and state.fetched_at >= since
                 and (state.lastmod is None or lastmod > state.lastmod)
             ):
                 state.lastmod = lastmod
@@ -134,21 +139,42 @@ class NewsSpider(scrapy.Spider):
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self):
+        settings = getattr(self, "settings", None)
+        if settings is not None and settings.getbool("CRAWLER_SERVE"):
+            return  # `crawler serve` starts each portal's cycles on its schedule (begin_cycle)
         for portal in self.sources.portals:
-            meta = {"portal": portal.name}
-            for url in portal.feeds:
-                yield scrapy.Request(url, self.parse_feed, errback=self.source_failed, meta=meta, dont_filter=True)
-            for url in portal.sitemaps:
-                yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
-            for url in portal.start_pages:
-                yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
-            # Article fetches that failed in an earlier crawl are retried even when no source
-            # announces them any more (a skipped, unchanged sitemap, say).
-            for state in self.store.url_states("error", limit=self.retry_limit):
-                if portal.owns(state.url):
-                    # (an async generator cannot `yield from`)
-                    for request in self._article_request(portal, state.url, state.lastmod, "retry", listed=True):
-                        yield request
+            for request in self.poll_requests(portal):
+                yield request
+
+    def poll_requests(self, portal):
+        """One poll of a portal: its feeds, sitemaps and start pages, and article fetches that
+        failed in an earlier crawl (retried even when no source announces them any more, e.g.
+        behind a skipped, unchanged sitemap)."""
+        meta = {"portal": portal.name}
+        for url in portal.feeds:
+            yield scrapy.Request(url, self.parse_feed, errback=self.source_failed, meta=meta, dont_filter=True)
+        for url in portal.sitemaps:
+            yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
+        for url in portal.start_pages:
+            yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
+        for state in self.store.url_states("error", limit=self.retry_limit):
+            if portal.owns(state.url):
+                yield from self._article_request(portal, state.url, state.lastmod, "retry", listed=True)
+
+    # -- cycles of `crawler serve`: one long-running crawl polls each portal again and again --
+    def begin_cycle(self, name: str) -> list:
+        """A new cycle of portal ``name``: its URLs may be requested again (once per cycle, as
+        once per crawl), and the requests of its poll."""
+        portal = self.sources.portal(name)
+        for known in (self.requested, self.decided):
+            known.difference_update({u for u in known if portal.owns(u)})
+        for url in [u for u in self.announced if portal.owns(u)]:
+            del self.announced[url]
+        self.cycle_started[name] = _now()
+        return list(self.poll_requests(portal))
+
+    def end_cycle(self, name: str) -> None:
+        self._record_announced_lastmods(self.sources.portal(name))
 
     def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
