@@ -44,7 +44,8 @@ class CrawlJobExtension:
         self.job = JobRecord(
             run_id=self.run_id,
             started_at=utc_now(),
-            portals=list(settings.getlist("CRAWLER_PORTALS")),
+            # `crawler serve`: the process' own record; each portal cycle has one of its own
+            portals=(["(serve)"] if settings.getbool("CRAWLER_SERVE") else []) + list(settings.getlist("CRAWLER_PORTALS")),
             archive=settings.get("CRAWLER_ARCHIVE") or str(self.data_dir.archive_dir),
             host=socket.gethostname(),
             pid=os.getpid(),
@@ -99,6 +100,9 @@ class CrawlJobExtension:
             reason = "disk-full"
         self.job.status = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else reason)
         self.job.exit_code = 0 if (reason == "finished" and errors == 0 and not upload_failed) else 1
+        if self.crawler.settings.getbool("CRAWLER_SERVE") and reason == "shutdown":
+            # a service stopped on request: its errors are in its cycles' records
+            self.job.status, self.job.exit_code = "stopped", (1 if upload_failed else 0)
         self.job.stats = _plain(stats)
         self.job.warc_files = list(stats.get("warc/files", []))
         try:
