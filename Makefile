@@ -46,6 +46,9 @@ services: .venv-pywb/bin/wayback .venv-wacz/bin/wacz
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (crawler web browser test)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (PostgreSQL article store tests)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 .venv-pywb/bin/wayback:
 	$(PYTHON) -m venv .venv-pywb

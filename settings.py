@@ -3,6 +3,8 @@
 Endpoints and locations come from the environment so one checkout serves many deployments:
   CRAWLER_DATA_DIR   data directory (default ./data): SQLite store, dedup index, WARC spool, logs
   CRAWLER_SOURCES    portal configuration (default ./sources.toml)
+  CRAWLER_STORE      article store URI: sqlite:///path or postgresql://... (default
+                     sqlite:///<data dir>/articles.sqlite)
   CRAWLER_ARCHIVE    where closed WARC files go: a directory or s3://bucket/prefix
                      (default <data dir>/archive); S3 endpoint via AWS_ENDPOINT_URL_S3
   CRAWLER_OPERATOR   operator contact written into each WARC's warcinfo record
@@ -18,6 +20,7 @@ NEWSPIDER_MODULE = "spiders"
 CRAWLER_DATA_DIR = os.environ.get("CRAWLER_DATA_DIR")  # None: ./data
 CRAWLER_SOURCES = os.environ.get("CRAWLER_SOURCES")  # None: ./sources.toml
 CRAWLER_ARCHIVE = os.environ.get("CRAWLER_ARCHIVE")  # None: <data dir>/archive
+CRAWLER_STORE = os.environ.get("CRAWLER_STORE")  # None: sqlite:///<data dir>/articles.sqlite
 CRAWLER_S3_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
 CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
 CRAWLER_PORTALS = []  # empty: every portal in the sources file

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from crawler import __version__
 from crawler.datadir import resolve_data_dir
+from crawler.store import STORE_ENV, StoreError
 
 COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "web")
 
@@ -37,6 +39,15 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
         help="data directory: SQLite store, dedup index, WARC spool or local archive, logs "
         "(default: $CRAWLER_DATA_DIR or ./data)",
     )
+    if "--store" not in parser._option_string_actions:  # `archive`: --store is the WARC archive there
+        parser.add_argument(
+            "--store",
+            dest="article_store",
+            metavar="URI",
+            default=argparse.SUPPRESS,
+            help="article store: sqlite:///path or postgresql://user:pass@host/db (default: $CRAWLER_STORE, "
+            "else articles.sqlite in the data directory)",
+        )
     # Nested subcommands (e.g. `archive ls`) get the option too.
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -49,8 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None) is None:
         args.data_dir = resolve_data_dir(None)
+    if getattr(args, "article_store", None):
+        os.environ[STORE_ENV] = args.article_store  # every store this process opens (crawl settings too)
     try:
         return int(args.func(args) or 0)
+    except StoreError as exc:
+        print(f"crawler {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

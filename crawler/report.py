@@ -43,7 +43,7 @@ def crawl_summary(job: JobRecord, store: ArticleStore, data_dir: DataDir, warc_s
         "residue_removed_total": sum(removed.values()),
         "clusters": clusters,
         "warc_files": [{"name": n, "size": warc_sizes.get(n)} for n in job.warc_files],
-        "store": {"sqlite": str(data_dir.articles_db), **store.counts()},
+        "store": {"uri": store.location, **store.counts()},
         "archive": job.archive,
         "log": str(data_dir.logs_dir / f"{job.run_id}.log"),
     }
@@ -80,7 +80,7 @@ def format_summary(s: dict, verbose: bool = False) -> str:
         size = "?" if w["size"] is None else f"{w['size']:,} bytes"
         lines.append(f"      {w['name']}  {size}")
     st = s["store"]
-    lines.append(f"  article store:       {st['sqlite']} ({st['articles']} articles, {st['versions']} versions, "
+    lines.append(f"  article store:       {st['uri']} ({st['articles']} articles, {st['versions']} versions, "
                  f"{st['clusters']} clusters, max seq {st['max_seq']})")
     lines.append(f"  archive:             {s['archive']}")
     lines.append(f"  log:                 {s['log']}")

@@ -490,3 +490,109 @@ def wacz_bin() -> Path:
         f"py-wacz {WACZ_VERSION} not found in {' or '.join(map(str, cands))}: `make test` installs it "
         f"(python3 -m venv .venv-wacz && .venv-wacz/bin/pip install wacz=={WACZ_VERSION})"
     )
+
+
+# -- PostgreSQL (the shared article store) ---------------------------------------------------
+def find_pg_bin() -> Path:
+    """bin/ of Debian's postgresql (initdb, pg_ctl): the newest /usr/lib/postgresql/N/bin."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    if not found:
+        raise RuntimeError("PostgreSQL not installed: `make services` installs it (apt-get install -y postgresql)")
+    return found[-1].parent
+
+
+class Postgres:
+    """One PostgreSQL server (initdb + pg_ctl) in a temp dir on a free 127.0.0.1 port, trust auth.
+
+    initdb refuses to run as root: as root the cluster belongs to the ``postgres`` user of
+    Debian's package (commands run through ``runuser``)."""
+
+    def __init__(self):
+        self.bin = find_pg_bin()
+        self.dir = Path(tempfile.mkdtemp(prefix="crawler-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.user_prefix: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("running as root and there is no 'postgres' user to own the test cluster "
+                                   "(Debian's postgresql package creates it)") from None
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.user_prefix = ["runuser", "-u", "postgres", "--"]
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.user_prefix, *args], capture_output=True, text=True, timeout=timeout)
+
+    def start(self) -> "Postgres":
+        init = self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                         "-E", "UTF8", "--locale=C.UTF-8")
+        if init.returncode != 0:
+            raise RuntimeError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        up = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
+                       "-o", opts, "-w", "-t", "60", "start")
+        if up.returncode != 0:
+            log = (self.dir / "server.log").read_text(errors="replace")[-3000:] if (self.dir / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {up.stderr.strip()}\n{log}")
+        return self
+
+    def create_database(self, name: str | None = None) -> str:
+        """A fresh database; its URL."""
+        import psycopg
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+    def clone_database(self, url: str) -> str:
+        """A new database with the content of the one at ``url`` (nobody may be connected to it)."""
+        return self.create_database_from(url.rsplit("/", 1)[1])
+
+    def create_database_from(self, template: str) -> str:
+        import psycopg
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+    def stop(self) -> None:
+        if self.data.exists():
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_SHARED_PG: Postgres | None = None
+
+
+def shared_postgres() -> Postgres:
+    """One PostgreSQL server per test process, started on first use and stopped at exit."""
+    global _SHARED_PG
+    if _SHARED_PG is None:
+        server = Postgres()
+        try:
+            server.start()
+        except Exception:
+            server.stop()
+            raise
+        atexit.register(server.stop)
+        _SHARED_PG = server
+    return _SHARED_PG
+
+
+def postgres_database() -> str:
+    """URL of a fresh database on the shared server (FAILS the test with the reason if impossible)."""
+    try:
+        return shared_postgres().create_database()
+    except Exception as exc:
+        pytest.fail(f"could not start PostgreSQL for the store tests: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """``postgresql://...`` of a fresh, empty database on a real PostgreSQL server."""
+    return postgres_database()

@@ -1,5 +1,9 @@
 """Acceptance of the whole pipeline: crawl the demo portals with the real spider, pipelines and
-archive, then check clusters, cleaning, incremental recrawl, WARC files and the S3 archive."""
+archive, then check clusters, cleaning, incremental recrawl, WARC files and the S3 archive.
+
+The crawl of the module (``first``) runs once per store backend: the SQLite file in the data
+directory and a database on a real PostgreSQL server; every test using it runs on both, except
+those pinned to SQLite with ``SQLITE_ONLY`` (they test the spider or the archive, not the store)."""
 
 from __future__ import annotations
 
@@ -23,37 +27,57 @@ from crawler.demo import manifest
 from crawler.discovery import parse_sitemap
 from crawler.demo.server import DemoPortals
 from crawler.jobs import CrawlLock
+from services import postgres_database, shared_postgres
 
 pytestmark = pytest.mark.integration
 
 
 class Crawl:
-    def __init__(self, data_dir: Path, sources: Path, portals: DemoPortals, proc, log):
+    def __init__(self, data_dir: Path, sources: Path, portals: DemoPortals, proc, log, store: str | None = None):
         self.data_dir, self.sources, self.portals, self.proc, self.log = data_dir, sources, portals, proc, log
+        self.store = store  # a postgresql:// URI, or None: the SQLite file in the data dir
 
     def export(self, *extra: str) -> list[dict]:
-        out = run_cli("export", "--all-members", "--data-dir", str(self.data_dir), *extra).stdout
+        out = run_cli("export", "--all-members", *self.store_args(), *extra).stdout
         return [json.loads(line) for line in out.splitlines()]
+
+    def store_args(self) -> list[str]:
+        return ["--data-dir", str(self.data_dir), *(["--store", self.store] if self.store else [])]
 
     def warc_files(self) -> list[Path]:
         return sorted((self.data_dir / "archive").rglob("*.warc.gz"))
 
 
-def crawl(portals: DemoPortals, data_dir: Path, *extra: str, check=True):
+def crawl(portals: DemoPortals, data_dir: Path, *extra: str, check=True, store: str | None = None):
     sources = data_dir.parent / f"{data_dir.name}-sources.toml"
     sources.write_text(portals.sources_toml(), encoding="utf-8")
     portals.clear_log()
     proc = run_cli(
-        "crawl", "--sources", str(sources), "--data-dir", str(data_dir), *extra,
+        "crawl", "--sources", str(sources), *Crawl(data_dir, sources, portals, None, [], store).store_args(), *extra,
         env={"http_proxy": portals.proxy_url, "no_proxy": "", "CRAWLER_LOG_LEVEL": "INFO"}, check=check,
     )
-    return Crawl(data_dir, sources, portals, proc, list(portals.request_log))
+    return Crawl(data_dir, sources, portals, proc, list(portals.request_log), store)
+
+
+def copy_crawl(crawl_: Crawl, data_dir: Path) -> str | None:
+    """A copy of a crawl's data directory and store to crawl on; the copy's store URI."""
+    shutil.copytree(crawl_.data_dir, data_dir)
+    return shared_postgres().clone_database(crawl_.store) if crawl_.store else None
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="module")
-def first(portals, tmp_path_factory):
+def first(portals, backend, tmp_path_factory):
     portals.set_edition(1)
-    return crawl(portals, tmp_path_factory.mktemp("crawl") / "data")
+    store = postgres_database() if backend == "postgresql" else None
+    return crawl(portals, tmp_path_factory.mktemp("crawl") / "data", store=store)
 
 
 def by_url(records):
@@ -68,6 +92,8 @@ def test_first_crawl_stores_every_demo_article_once(first):
     assert all(fetched[url] == 1 for url in expected), "an article URL was fetched twice in one crawl"
     assert not set(manifest.NON_ARTICLE_URLS) & set(records)
     assert not set(manifest.ROBOTS_DISALLOWED_URLS) & set(fetched)
+    # the store is the one asked for: no SQLite file beside a PostgreSQL store
+    assert (first.data_dir / "articles.sqlite").exists() == (first.store is None)
 
 
 def test_seed_story_and_clusters_match_the_stories(first):
@@ -106,7 +132,7 @@ def test_stored_text_has_every_paragraph_and_no_residue(first):
 
 def test_job_record_and_summary(first):
     assert "Crawl run" in first.proc.stdout
-    jobs = [json.loads(l) for l in run_cli("jobs", "--json", "--data-dir", str(first.data_dir)).stdout.splitlines()]
+    jobs = [json.loads(l) for l in run_cli("jobs", "--json", *first.store_args()).stdout.splitlines()]
     (job,) = jobs
     assert job["status"] == "finished" and job["exit_code"] == 0
     assert job["warc_files"] and job["stats"]["downloader/response_count"] >= len(manifest.by_url(1))
@@ -180,11 +206,11 @@ def test_article_pointers_resolve_to_the_served_body(first):
 
 def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portals, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(first.data_dir, data)
+    store = copy_crawl(first, data)
     before = {r["url"]: r for r in first.export()}
     portals.set_edition(2)
     try:
-        second = crawl(portals, data)
+        second = crawl(portals, data, store=store)
     finally:
         portals.set_edition(1)
     article_urls = set(manifest.by_url(2)) | set(manifest.NON_ARTICLE_URLS) | set(manifest.REDIRECTS) | set(
@@ -210,8 +236,8 @@ def test_second_crawl_fetches_only_the_new_and_the_updated_article(first, portal
     assert changed <= {new_url, updated} | set(manifest.stories(2)[story])
     # The default export (one record per story) after the same cursor: the grown story with all
     # its members, and the updated article's story.
-    stories = [json.loads(l) for l in run_cli("export", "--after-seq", str(max_before), "--data-dir",
-                                                str(data)).stdout.splitlines()]
+    stories = [json.loads(l) for l in run_cli("export", "--after-seq", str(max_before),
+                                                *second.store_args()).stdout.splitlines()]
     members = {r["cluster_id"]: {m["url"] for m in r["members"]} for r in stories}
     assert members[after[new_url]["cluster_id"]] == set(manifest.stories(2)[story])
     assert after[updated]["cluster_id"] in members
@@ -241,6 +267,7 @@ def test_a_second_crawl_on_the_same_data_dir_is_refused(portals, tmp_path):
     assert "another crawl is running" in proc.proc.stderr
 
 
+@SQLITE_ONLY
 def test_s3_archive_holds_the_same_records(first, portals, seaweedfs, s3_bucket, tmp_path):
     second = crawl(portals, tmp_path / "data", "--archive", f"s3://{s3_bucket}/news")
     client = seaweedfs.client()
@@ -265,6 +292,7 @@ def test_s3_archive_holds_the_same_records(first, portals, seaweedfs, s3_bucket,
     assert f"news/{rec['provenance']['warc_file']}" in warcs
 
 
+@SQLITE_ONLY
 def test_scrapy_crawl_news_from_a_checkout_is_the_same_crawl(first, portals, tmp_path):
     data = tmp_path / "data"
     sources = tmp_path / "sources.toml"
@@ -287,6 +315,7 @@ def test_scrapy_crawl_news_from_a_checkout_is_the_same_crawl(first, portals, tmp
     assert {r["url"]: r["text"] for r in ours} == {r["url"]: r["text"] for r in theirs}
 
 
+@SQLITE_ONLY
 def test_an_update_announced_after_a_link_to_the_article_is_still_fetched(first, portals, tmp_path):
     """Section pages link the updated article (no lastmod) before the delayed feed announces its
     new lastmod: the update must be fetched anyway, and no later crawl may lose it."""

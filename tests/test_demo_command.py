@@ -20,7 +20,7 @@ def test_demo_twice_shows_the_incremental_crawl(tmp_path):
     seed = set(manifest.stories(1)[manifest.SEED_000_STORY])
     assert any({m["url"] for m in c["members"]} == seed for c in first["clusters"]), first["clusters"]
     assert first["warc_files"] and all(w["size"] > 0 for w in first["warc_files"])
-    assert first["store"]["sqlite"].endswith("articles.sqlite")
+    assert first["store"]["uri"].endswith("/articles.sqlite")
 
     second = json.loads(run_cli("demo", "--json", "--data-dir", data).stdout)
     assert second["exit_code"] == 0

@@ -196,9 +196,10 @@ def _sha1_b32(data: bytes) -> str:
 
 def stored_pointers(data_dir) -> Iterable[dict]:
     """WARC pointers of every stored article version (best effort over the lead's store API)."""
-    if not data_dir.articles_db.exists():
+    from crawler.store import open_store, store_missing
+
+    if store_missing(data_dir):
         return []
-    from crawler.store import open_store
 
     store = open_store(data_dir, read_only=True)
     seen: set[str] = set()

@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 
 from crawler.jobs import effective_status, lock_is_free
-from crawler.store import open_store
+from crawler.store import open_store, store_missing
 
 
 def register(subparsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if not args.data_dir.articles_db.exists():
+    if store_missing(args.data_dir):
         print(f"crawler jobs: no crawl has run in {args.data_dir}", file=sys.stderr)
         return 2
     store = open_store(args.data_dir, read_only=True)

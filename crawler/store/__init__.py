@@ -20,6 +20,7 @@ from crawler.store.base import (
     ClusterAssignment,
     JobRecord,
     SaveResult,
+    StoreError,
     UrlState,
 )
 from crawler.store.schema import STORE_SCHEMA_VERSION
@@ -29,7 +30,7 @@ from crawler.store.sqlite import SQLiteArticleStore
 STORE_ENV = "CRAWLER_STORE"
 
 
-class StoreURIError(ValueError):
+class StoreURIError(StoreError):
     """A store URI this code cannot open (one line for the user)."""
 
 
@@ -42,6 +43,13 @@ def store_uri(data_dir=None, uri: str | None = None) -> str:
         from crawler.datadir import resolve_data_dir
         data_dir = resolve_data_dir()
     return f"sqlite:///{data_dir.articles_db}"
+
+
+def store_missing(data_dir, uri: str | None = None) -> bool:
+    """True when the store is the SQLite file of ``data_dir`` (or another one) that does not
+    exist yet: nothing crawled there. A server store is never "missing"."""
+    uri = store_uri(data_dir, uri)
+    return uri.startswith("sqlite:///") and not Path(uri[len("sqlite://"):]).exists()
 
 
 def open_store(where=None, *, uri: str | None = None, read_only: bool = False) -> ArticleStore:
@@ -66,7 +74,7 @@ def open_store(where=None, *, uri: str | None = None, read_only: bool = False) -
         return SQLiteArticleStore(path)
     if scheme in ("postgresql", "postgres"):
         from crawler.store.postgresql import PostgresArticleStore
-        return PostgresArticleStore(uri)
+        return PostgresArticleStore(uri, read_only=read_only)
     raise StoreURIError(f"store URI {redact(uri)!r}: unknown scheme {scheme!r} (sqlite:///path or postgresql://...)")
 
 
@@ -81,6 +89,6 @@ def redact(uri: str) -> str:
 
 __all__ = [
     "CHANGE_KINDS", "SCHEMA_VERSION", "STORE_SCHEMA_VERSION", "ArticleStore", "ArticleVersion", "Change",
-    "ClusterAssignment", "JobRecord", "SaveResult", "SchemaError", "StoreURIError", "UrlState",
-    "SQLiteArticleStore", "open_store", "redact", "store_uri",
+    "ClusterAssignment", "JobRecord", "SaveResult", "SchemaError", "StoreError", "StoreURIError", "UrlState",
+    "SQLiteArticleStore", "open_store", "redact", "store_missing", "store_uri",
 ]

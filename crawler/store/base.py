@@ -31,6 +31,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
 
+class StoreError(RuntimeError):
+    """The store cannot be used (bad URI, unreachable, newer schema): one line for the user."""
+
+
 SCHEMA_VERSION = 2  # of the exported records, schema/*.json (the tables' version: crawler.store.schema)
 
 CHANGE_KINDS = ("new-article", "new-version", "left", "joined", "representative", "gone", "restored")

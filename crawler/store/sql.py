@@ -16,7 +16,7 @@ from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from typing import Iterator
 
-from crawler.store.base import ArticleStore, ArticleVersion, Change, ClusterAssignment, SaveResult
+from crawler.store.base import ArticleStore, ArticleVersion, Change, ClusterAssignment, SaveResult, StoreError
 from crawler.store.sql_state import CrawlStateMixin
 
 JSON_FIELDS = ("authors", "dateline", "removed", "warnings", "warc")
@@ -33,7 +33,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class SchemaError(RuntimeError):
+class SchemaError(StoreError):
     pass
 
 
