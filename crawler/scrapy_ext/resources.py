@@ -39,7 +39,7 @@ class CrawlResources:
         data_dir = resolve_data_dir(settings.get("CRAWLER_DATA_DIR")).ensure()
         opened: list = []
         try:
-            store = open_store(data_dir)
+            store = open_store(data_dir, uri=settings.get("CRAWLER_STORE"))
             opened.append(store)
             location = settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index
             window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS", 30)
