@@ -31,6 +31,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
 
+
 class StoreError(RuntimeError):
     """The store cannot be used (bad URI, unreachable, newer schema): one line for the user."""
 
