@@ -67,6 +67,7 @@ DEFAULT_REQUEST_HEADERS = {
 }
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
+CRAWLER_ROBOTS_RETRY_AFTER = 600  # seconds: an unreachable robots.txt (5xx, no answer) is asked again
 
 # -- components ------------------------------------------------------------------------------
 EXTENSIONS = {
@@ -77,9 +78,19 @@ EXTENSIONS = {
     "crawler.scrapy_ext.serve.ServeExtension": 20,
 }
 DOWNLOADER_MIDDLEWARES = {
-    # Scrapy's own lets requests racing the robots.txt fetch through (see crawler/scrapy_robots.py).
+    # Per-portal download slot, delay, concurrency and User-Agent from sources.toml.
+    "crawler.scrapy_ext.politeness.PortalPolitenessMiddleware": 40,
+    # Redirects leaving the portal's allowed_domains are dropped before anything (robots.txt
+    # included) is asked of the other host.
+    "crawler.scrapy_ext.redirects.PortalRedirectMiddleware": 50,
+    # RFC 9309 (5xx/unreachable: disallow, 4xx: allow, Crawl-delay); Scrapy's own also lets
+    # requests racing the robots.txt fetch through (see crawler/scrapy_ext/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.scrapy_robots.RobotsTxtMiddleware": 100,
+    "crawler.scrapy_ext.robots.RobotsTxtMiddleware": 100,
+    # Responses pass these after decompression (590): mislabelled charsets corrected, 0-byte
+    # and cut bodies turned into failed fetches (retried, then retried by the next crawl).
+    "crawler.scrapy_ext.charset.CharsetMiddleware": 587,
+    "crawler.scrapy_ext.bodies.TruncatedBodyMiddleware": 585,
     # Closer to the wire than decompression (590) and redirects (600): archives raw exchanges.
     "crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950,
 }

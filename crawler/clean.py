@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from crawler.charset import replacement_warning
 from crawler.residue_catalogue import CATALOGUE_VERSION, RULES, words
 
 MAX_SHARE = 0.5  # a rule removing more than this share of the text is not applied
@@ -195,4 +196,7 @@ def clean_text(
 
     result.removed = [{"line": lines[i], "rule": taken[i]} for i in sorted(taken)]
     result.text = "\n".join(ln for i, ln in enumerate(lines) if i not in taken)
+    undecodable = replacement_warning(result.text)
+    if undecodable:
+        result.warnings.append(undecodable)
     return result

@@ -45,6 +45,11 @@ class Portal:
     timezone: str = "Europe/Berlin"
     residue: ResidueRules = field(default_factory=ResidueRules)
     schedule: str | None = None  # `crawler serve`: "every 15m" or a cron expression
+    # Politeness of this portal (None: the Scrapy settings' DOWNLOAD_DELAY / AutoThrottle,
+    # CONCURRENT_REQUESTS_PER_DOMAIN, [defaults] user_agent).
+    download_delay: float | None = None
+    concurrency: int | None = None
+    user_agent: str | None = None
 
     def is_article_url(self, url: str) -> bool:
         return bool(self.article_pattern) and re.search(self.article_pattern, url) is not None
@@ -149,7 +154,7 @@ def _check_known(table: dict, known: set[str], where: str, what: str) -> None:
 
 _PORTAL_KEYS = {
     "name", "allowed_domains", "feeds", "sitemaps", "start_pages", "article_pattern",
-    "language", "timezone", "residue", "schedule",
+    "language", "timezone", "residue", "schedule", "download_delay", "concurrency", "user_agent",
 }
 
 
@@ -215,6 +220,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
             GenericTranslator().css_to_xpath(sel)
         except SelectorError as exc:
             raise ConfigError(f"{where}: drop selector {sel!r} is not valid CSS: {exc}") from None
+    delay, concurrency, agent = _politeness(entry, where)
     return Portal(
         name=name,
         allowed_domains=domains,
@@ -226,6 +232,9 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         timezone=tz,
         residue=ResidueRules(line_patterns, drop_selectors),
         schedule=_schedule(entry.get("schedule", defaults.get("schedule")), where),
+        download_delay=delay,
+        concurrency=concurrency,
+        user_agent=agent,
     )
 
 
@@ -239,3 +248,15 @@ def _schedule(value, where: str) -> str | None:
     except ScheduleError as exc:
         raise ConfigError(f"{where}: 'schedule' {exc}") from None
     return value
+
+
+def _politeness(entry: dict, where: str) -> tuple[float | None, int | None, str | None]:
+    delay, concurrency, agent = entry.get("download_delay"), entry.get("concurrency"), entry.get("user_agent")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0):
+        raise ConfigError(f"{where}: 'download_delay' must be a number of seconds >= 0")
+    if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                                    or concurrency < 1):
+        raise ConfigError(f"{where}: 'concurrency' must be a whole number >= 1")
+    if agent is not None and (not isinstance(agent, str) or not agent.strip()):
+        raise ConfigError(f"{where}: 'user_agent' must be a non-empty string")
+    return (float(delay) if delay is not None else None), concurrency, agent

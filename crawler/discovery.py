@@ -8,7 +8,6 @@ Google News sitemaps) with lxml.
 from __future__ import annotations
 
 import calendar
-import gzip
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -70,12 +69,6 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
     return out
 
 
-def maybe_gunzip(body: bytes) -> bytes:
-    if body[:2] == b"\x1f\x8b":
-        return gzip.decompress(body)
-    return body
-
-
 def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -84,8 +77,11 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Discovered]]:
     """Return ``("index", sitemaps)`` for a sitemap index or ``("urlset", urls)`` for a sitemap.
 
     For Google News sitemaps, ``news:publication_date`` stands in for a missing ``lastmod``.
+    A gzip-compressed body (``.xml.gz``) must be decompressed by the caller, under a size limit
+    (the spider uses Scrapy's ``gunzip(max_size=DOWNLOAD_MAXSIZE)``): here it raises ValueError.
     """
-    body = maybe_gunzip(body)
+    if body[:2] == b"\x1f\x8b":
+        raise ValueError("not a sitemap: gzip-compressed (decompress it under a size limit first)")
     try:
         root = lxml.etree.parse(
             BytesIO(body),

@@ -19,6 +19,7 @@ import scrapy
 from scrapy.linkextractors import LinkExtractor
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler.config import load_sources
 from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
@@ -52,7 +53,8 @@ class NewsSpider(scrapy.Spider):
             settings.set("USER_AGENT", sources.user_agent, priority="spider")
 
     def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None, run_id=None,
-                 max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7, **kwargs):
+                 max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7,
+                 max_size: int = 32 * 1024 * 1024, **kwargs):
         """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
         from the crawl job extension (:mod:`crawler.scrapy_ext.resources`)."""
         super().__init__(*args, **kwargs)
@@ -64,6 +66,7 @@ class NewsSpider(scrapy.Spider):
         self.max_redirects = max_redirects
         self.retry_limit = retry_limit
         self.gone_retry_days = gone_retry_days
+        self.max_size = max_size  # a .xml.gz feed or sitemap is decompressed up to this many bytes
         self.started_at = _now()
         self.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
         self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
@@ -87,6 +90,7 @@ class NewsSpider(scrapy.Spider):
         kwargs.setdefault("max_redirects", settings.getint("REDIRECT_MAX_TIMES", 5))
         kwargs.setdefault("retry_limit", settings.getint("CRAWLER_RETRY_LIMIT", 1000))
         kwargs.setdefault("gone_retry_days", settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7))
+        kwargs.setdefault("max_size", settings.getint("DOWNLOAD_MAXSIZE"))
         spider = super().from_crawler(crawler, *args, **kwargs)
         names = spider._portal_arg or settings.getlist("CRAWLER_PORTALS")
         spider.use_sources(load_sources(settings.get("CRAWLER_SOURCES")).select(names))
@@ -180,8 +184,8 @@ class NewsSpider(scrapy.Spider):
         portal = self.sources.portal(response.meta["portal"])
         try:
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
-            entries = parse_feed(response.body, response.url, content_type)
-        except ValueError as exc:
+            entries = parse_feed(self._source_body(response), response.url, content_type)
+        except (ValueError, OSError, EOFError) as exc:
             self.logger.error("feed %s of portal %s unusable: %s", response.url, portal.name, exc)
             self.stats.inc_value("crawler/feed_errors")
             return
@@ -192,8 +196,8 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response):
         portal = self.sources.portal(response.meta["portal"])
         try:
-            kind, entries = parse_sitemap(response.body, response.url)
-        except (ValueError, OSError) as exc:
+            kind, entries = parse_sitemap(self._source_body(response), response.url)
+        except (ValueError, OSError, EOFError) as exc:
             self.logger.error("sitemap %s of portal %s unusable: %s", response.url, portal.name, exc)
             self.stats.inc_value("crawler/sitemap_errors")
             return
@@ -208,6 +212,17 @@ class NewsSpider(scrapy.Spider):
                                           meta={"portal": portal.name, "sitemap_lastmod": entry.lastmod})
             else:
                 yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+
+    def _source_body(self, response) -> bytes:
+        """A feed's or sitemap's body; a gzip file (``.xml.gz``) decompressed, at most up to
+        DOWNLOAD_MAXSIZE (a gzip bomb raises ValueError instead of filling the memory)."""
+        if not gzip_magic_number(response):
+            return response.body
+        max_size = response.meta.get("download_maxsize", self.max_size)
+        try:
+            return gunzip(response.body, max_size=max_size)
+        except ValueError:
+            raise ValueError(f"decompressed, it exceeds DOWNLOAD_MAXSIZE ({max_size} bytes): not read") from None
 
     def _sitemap_unchanged(self, entry) -> bool:
         """A child sitemap whose lastmod in the index is the one recorded when it was last
@@ -322,6 +337,10 @@ class NewsSpider(scrapy.Spider):
         target = canonicalize_url(response.urljoin(location.decode("latin-1"))) if location else None
         chain = [*response.meta.get("redirected_from", ()), requested]
         self.stats.inc_value("crawler/article_redirects")
+        if target and not portal.owns(target):
+            self.stats.inc_value("crawler/offsite_redirects")
+            self.logger.warning("redirect from %s to %s leaves portal %s (allowed domains: %s): not followed",
+                                response.url, target, portal.name, ", ".join(portal.allowed_domains))
         if target is None or target in chain or len(chain) > self.max_redirects:
             self.logger.warning("article %s: broken redirect (%s)", response.url, target or "no Location")
             self._remember(requested, "error", response.status, response.meta.get("lastmod"))
@@ -356,5 +375,9 @@ class NewsSpider(scrapy.Spider):
 
     def source_failed(self, failure):
         # A broken feed, sitemap or start page is reported and the crawl goes on with the rest.
+        if failure.check(IgnoreRequest):  # robots.txt, an offsite redirect: logged where decided
+            self.stats.inc_value("crawler/source_ignored")
+            self.logger.info("source %s not fetched: %s", failure.request.url, failure.value)
+            return
         self.stats.inc_value("crawler/source_errors")
         self.logger.error("source %s failed: %r", failure.request.url, failure.value)

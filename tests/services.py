@@ -442,7 +442,9 @@ def redis_url(tmp_path):
 # -- a tiny web site on 127.0.0.1 ----------------------------------------------------------------
 class LocalSite:
     """A threaded HTTP server on a free 127.0.0.1 port answering GETs with
-    ``respond(path, base) -> (status, body, content_type)``; ``hits`` lists the paths asked for."""
+    ``respond(path, base) -> (status, body, content_type[, headers])``; ``hits`` lists the paths
+    asked for. ``headers`` (a dict) are sent too; a ``Content-Length`` there replaces the true
+    one, so a larger value makes a body that the closed connection cuts short."""
 
     def __init__(self, respond):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -454,10 +456,11 @@ class LocalSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 site.hits.append(self.path)
-                status, body, ctype = respond(self.path, site.base)
+                status, body, ctype, *extra = respond(self.path, site.base)
+                headers = {"Content-Type": ctype, "Content-Length": str(len(body)), **(extra[0] if extra else {})}
                 self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -69,3 +69,34 @@ def test_single_strings_are_lists_and_bad_css_is_refused():
     assert portal.residue.line_patterns == ("^Anzeige$",)
     with pytest.raises(ConfigError, match="not valid CSS"):
         parse_sources(GOOD.replace('drop_selectors = ["aside.teaser"]', 'drop_selectors = ["aside[["]'))
+
+
+def test_politeness_per_portal():
+    sources = parse_sources(GOOD.replace('timezone = "Europe/Vienna"', 'timezone = "Europe/Vienna"\n'
+                                         'download_delay = 2.5\nconcurrency = 1\nuser_agent = "Own/2.0"'))
+    portal = sources.portal("weserbote")
+    assert (portal.download_delay, portal.concurrency, portal.user_agent) == (2.5, 1, "Own/2.0")
+    plain = parse_sources(GOOD).portal("weserbote")
+    assert (plain.download_delay, plain.concurrency, plain.user_agent) == (None, None, None)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("download_delay = -1", "'download_delay' must be a number"),
+    ("download_delay = 'slow'", "'download_delay' must be a number"),
+    ("concurrency = 0", "'concurrency' must be a whole number"),
+    ("concurrency = 1.5", "'concurrency' must be a whole number"),
+    ("user_agent = ''", "'user_agent' must be a non-empty string"),
+])
+def test_bad_politeness_gives_clear_error(line, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_sources(f"[[portal]]\nname='a'\nfeeds=['http://x.test/']\n{line}")
+
+
+def test_crawl_takes_any_scrapy_setting():
+    from crawler.commands.crawl import parse_settings
+
+    assert parse_settings(["DOWNLOAD_DELAY=0", "USER_AGENT=Bot/1 (x=y)"]) == {
+        "DOWNLOAD_DELAY": "0", "USER_AGENT": "Bot/1 (x=y)"}
+    for bad in ("DOWNLOAD_DELAY", "=1", "A B=1"):
+        with pytest.raises(ValueError, match="expected NAME=VALUE"):
+            parse_settings([bad])

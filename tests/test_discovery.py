@@ -64,12 +64,18 @@ def test_news_sitemap_publication_date_and_lastmod():
     ]
 
 
-def test_sitemap_index_and_gzip():
-    kind, entries = parse_sitemap(gzip.compress(INDEX), "https://rundschau.test/sitemap.xml")
+def test_sitemap_index():
+    kind, entries = parse_sitemap(INDEX, "https://rundschau.test/sitemap.xml")
     assert kind == "index"
     assert [e.url for e in entries] == [
         "https://rundschau.test/sitemap-news.xml", "https://rundschau.test/sitemap-2026.xml.gz",
     ]
+
+
+def test_gzip_is_never_decompressed_without_a_limit():
+    """The spider decompresses .xml.gz under DOWNLOAD_MAXSIZE; the parser refuses gzip bytes."""
+    with pytest.raises(ValueError, match="gzip"):
+        parse_sitemap(gzip.compress(INDEX), "https://rundschau.test/sitemap.xml")
 
 
 def test_html_is_not_a_sitemap():

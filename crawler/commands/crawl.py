@@ -25,19 +25,37 @@ def register(subparsers) -> None:
         help="where closed WARC files go: a directory or s3://bucket/prefix (default: $CRAWLER_ARCHIVE "
         "or <data dir>/archive); S3 endpoint from $AWS_ENDPOINT_URL_S3, credentials from the AWS chain",
     )
+    p.add_argument(
+        "-s", "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+        help="set any Scrapy setting for this crawl, as `scrapy crawl -s` does (repeatable), e.g. "
+        "-s DOWNLOAD_DELAY=2 -s AUTOTHROTTLE_ENABLED=False",
+    )
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.add_argument("--verbose", action="store_true", help="list every story cluster and WARC file in the summary")
     p.set_defaults(func=run)
 
 
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs as a dict (values stay strings; Scrapy's getters convert them)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not name.strip().replace("_", "").isalnum():
+            raise ValueError(f"-s {pair!r}: expected NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2")
+        out[name.strip()] = value
+    return out
+
+
 def run(args) -> int:
     try:
+        extra = parse_settings(args.settings)
         sources = load_sources(args.sources)
         sources.select(args.portal)
-    except ConfigError as exc:
+    except (ConfigError, ValueError) as exc:
         print(f"crawler crawl: {exc}", file=sys.stderr)
         return 2
     code, _ = crawl_and_report(
-        "crawl", args.data_dir, as_json=args.json, verbose=args.verbose, sources=sources.path, portals=args.portal, archive=args.archive
+        "crawl", args.data_dir, as_json=args.json, verbose=args.verbose, sources=sources.path, portals=args.portal,
+        archive=args.archive, extra_settings=extra,
     )
     return code

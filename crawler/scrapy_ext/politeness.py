@@ -1,0 +1,47 @@
+"""Politeness per portal, from ``sources.toml``: ``download_delay``, ``concurrency``, ``user_agent``.
+
+A portal with a delay or a concurrency of its own gets one download slot for all its hosts
+(``portal:<name>``) with those values; a portal's ``download_delay`` is fixed (AutoThrottle does
+not adjust it). ``user_agent`` is sent with the portal's requests (robots.txt included) and
+matched against its robots.txt rules. Portals without these keys keep Scrapy's per-host slots,
+``DOWNLOAD_DELAY``/AutoThrottle, ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``[defaults] user_agent``.
+Runs before the robots.txt middleware, which reads the slot and the agent.
+"""
+
+from __future__ import annotations
+
+from crawler.scrapy_ext.portals import portal_of
+
+SLOT_PREFIX = "portal:"
+
+
+class PortalPolitenessMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        portal = portal_of(self.crawler, request)
+        if portal is None:
+            return None
+        if portal.user_agent:
+            request.headers.setdefault(b"User-Agent", portal.user_agent)
+        if portal.download_delay is None and portal.concurrency is None:
+            return None
+        key = SLOT_PREFIX + portal.name
+        request.meta.setdefault("download_slot", key)
+        if request.meta["download_slot"] != key:
+            return None
+        downloader = self.crawler.engine.downloader
+        if key not in downloader.slots:
+            conf = downloader.per_slot_settings.setdefault(key, {})
+            if portal.download_delay is not None:
+                conf.setdefault("delay", portal.download_delay)
+            if portal.concurrency is not None:
+                conf.setdefault("concurrency", portal.concurrency)
+        if portal.download_delay is not None:
+            request.meta["autothrottle_dont_adjust_delay"] = True
+        return None

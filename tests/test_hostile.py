@@ -1,0 +1,221 @@
+"""A hostile portal: each kind of bad input gets a log line and costs nothing else.
+
+Every case is a small site on 127.0.0.1 (:class:`services.LocalSite`) crawled by `crawler crawl`
+without politeness delays, as an operator would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from services import LocalSite
+
+pytestmark = pytest.mark.integration
+
+NO_POLITENESS = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                 "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+WORDS = ("Stadtrat Haushalt Schule Brücke Verkehr Bürger Ärztin Straße Gemeinde Förderung Umbau "
+         "Kreisumlage Sitzung Antrag Grüne Mehrheit Bauausschuss Feuerwehr Kita Öffnungszeiten").split()
+
+
+def article(n: int, title: str | None = None, paragraphs: int = 6) -> str:
+    rnd = random.Random(n)
+    title = title or f"Meldung {n}: {' '.join(rnd.sample(WORDS, 3))}"
+    body = "".join(f"<p>{' '.join(rnd.choice(WORDS) for _ in range(40))} Nummer {n}-{i}.</p>"
+                   for i in range(paragraphs))
+    return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
+            f'<meta property="og:type" content="article"></head><body><article><h1>{title}</h1>'
+            f"{body}</article></body></html>")
+
+
+def rss(base: str, paths: list[str]) -> bytes:
+    items = "".join(f"<item><title>{p}</title><link>{base}{p}</link>"
+                    f"<pubDate>Tue, 01 Dec 2026 08:00:00 +0000</pubDate></item>" for p in paths)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostil</title>'
+            f"<link>{base}/</link>{items}</channel></rss>").encode()
+
+
+class Portal:
+    """A site answering from ``routes`` (path -> response tuple or callable returning one)."""
+
+    def __init__(self, routes: dict):
+        self.routes = routes
+        self.site = LocalSite(self._respond)
+        self.base = self.site.base
+
+    def _respond(self, path, base):
+        route = self.routes.get(path)
+        if callable(route):
+            route = route()
+        if route is None:
+            return 404, b"not found", "text/plain"
+        return route
+
+    @property
+    def hits(self) -> list[str]:
+        return self.site.hits
+
+    def sources(self, tmp_path: Path, *, feeds=("/feed.xml",), sitemaps=(), extra: str = "") -> Path:
+        path = tmp_path / "sources.toml"
+        path.write_text(
+            f'[defaults]\nuser_agent = "HostileTestBot/1.0"\n\n[[portal]]\nname = "hostil"\n'
+            f'allowed_domains = ["127.0.0.1"]\nfeeds = {json.dumps([self.base + f for f in feeds])}\n'
+            f'sitemaps = {json.dumps([self.base + s for s in sitemaps])}\n'
+            f"article_pattern = '/artikel/'\n{extra}",
+            encoding="utf-8")
+        return path
+
+    def stop(self):
+        self.site.stop()
+
+
+@pytest.fixture
+def make_portal():
+    made = []
+
+    def make(routes):
+        made.append(Portal(routes))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.stop()
+
+
+def crawl(sources: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_cli("crawl", "--sources", str(sources), "--data-dir", str(data), *NO_POLITENESS, *args,
+                   check=False, env={"http_proxy": "", "https_proxy": "", "no_proxy": "*"})
+
+
+def exported(data: Path) -> dict[str, dict]:
+    proc = run_cli("export", "--all-members", "--data-dir", str(data))
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return {r["provenance"]["url"] if "provenance" in r else r["url"]: r for r in records}
+
+
+def log_of(data: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted((data / "logs").glob("*.log")))
+
+
+def html(text: str, charset: str = "utf-8") -> tuple:
+    return 200, text.encode("utf-8"), f"text/html; charset={charset}"
+
+
+# -- the cases ----------------------------------------------------------------------------------
+def test_gzip_bomb_sitemap_is_read_only_up_to_the_size_limit(make_portal, tmp_path):
+    """1 GiB of zeros in a 1 MB .xml.gz: decompression stops at DOWNLOAD_MAXSIZE, the crawl's
+    peak memory stays far below the bomb's size and the feed's article is stored anyway."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"\0" * (1 << 20)
+    bomb = b"".join(squeeze.compress(chunk) for _ in range(1024)) + squeeze.flush()
+    portal = make_portal({
+        "/robots.txt": (200, b"", "text/plain"),
+        "/feed.xml": None,
+        "/sitemap.xml.gz": (200, bomb, "application/gzip"),
+        "/artikel/1.html": html(article(1)),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    sources = portal.sources(tmp_path, sitemaps=["/sitemap.xml.gz"])
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), "--data-dir", str(data),
+         *NO_POLITENESS], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "http_proxy": "", "no_proxy": "*"})
+    out = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    peak_mb = usage.ru_maxrss / 1024
+    assert "/sitemap.xml.gz" in portal.hits, out[-3000:]
+    assert peak_mb < 600, f"peak RSS {peak_mb:.0f} MB for a 1 GiB gzip bomb"
+    assert "exceeds DOWNLOAD_MAXSIZE" in log_of(data)
+    assert set(exported(data)) == {portal.base + "/artikel/1.html"}
+
+
+def test_feed_redirect_to_another_host_is_never_followed(make_portal, tmp_path):
+    elsewhere = make_portal({"/feed.xml": None})
+    elsewhere.routes["/feed.xml"] = (200, rss(elsewhere.base, ["/artikel/9.html"]), "application/rss+xml")
+    elsewhere.routes["/artikel/9.html"] = html(article(9))
+    # the same server under another host name: outside the portal's allowed_domains
+    offsite = elsewhere.base.replace("127.0.0.1", "localhost")
+    portal = make_portal({
+        "/robots.txt": (200, b"", "text/plain"),
+        "/feed.xml": (301, b"", "text/html", {"Location": offsite + "/feed.xml"}),
+        "/other.xml": None,
+        "/artikel/1.html": html(article(1)),
+    })
+    portal.routes["/other.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    data = tmp_path / "data"
+    proc = crawl(portal.sources(tmp_path, feeds=["/feed.xml", "/other.xml"]), data)
+    assert elsewhere.hits == [], elsewhere.hits  # not even its robots.txt
+    assert "/feed.xml" in portal.hits
+    assert f"leaves portal hostil" in log_of(data)
+    assert set(exported(data)) == {portal.base + "/artikel/1.html"}
+    assert proc.returncode == 0, proc.stderr[-3000:]  # a decision, not an error
+
+
+def test_robots_txt_answering_500_disallows_everything(make_portal, tmp_path):
+    portal = make_portal({
+        "/robots.txt": (500, b"<html>Internal Server Error</html>", "text/html"),
+        "/feed.xml": None,
+        "/artikel/1.html": html(article(1)),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    data = tmp_path / "data"
+    crawl(portal.sources(tmp_path), data)
+    assert portal.hits and set(portal.hits) == {"/robots.txt"}, portal.hits
+    assert "unreachable (HTTP 500): everything disallowed" in log_of(data)
+    # robots.txt is back: the next crawl fetches what the first one could not
+    portal.routes["/robots.txt"] = (404, b"", "text/plain")
+    crawl(portal.sources(tmp_path), data)
+    assert set(exported(data)) == {portal.base + "/artikel/1.html"}
+
+
+def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal, tmp_path):
+    cut, empty, whole = "/artikel/cut.html", "/artikel/empty.html", "/artikel/whole.html"
+    page = article(2).encode()
+    portal = make_portal({
+        "/robots.txt": (200, b"", "text/plain"),
+        "/feed.xml": None,
+        whole: html(article(1)),
+        # announces the full length, sends a third of it, closes the connection
+        cut: (200, page[: len(page) // 3], "text/html; charset=utf-8", {"Content-Length": str(len(page))}),
+        empty: (200, b"", "text/html; charset=utf-8"),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole, cut, empty]), "application/rss+xml")
+    sources, data = portal.sources(tmp_path), tmp_path / "data"
+    crawl(sources, data)
+    assert set(exported(data)) == {portal.base + whole}
+    assert "truncated response (0-byte body)" in log_of(data)
+    # the portal answers properly again: the next crawl gets both, and only those
+    portal.routes[cut] = html(article(2))
+    portal.routes[empty] = html(article(3))
+    portal.hits.clear()
+    crawl(sources, data)
+    assert set(exported(data)) == {portal.base + p for p in (whole, cut, empty)}
+    assert whole not in portal.hits
+
+
+def test_utf8_labelled_windows_1252_keeps_its_umlauts(make_portal, tmp_path):
+    title = "Bürgermeisterin eröffnet Straßenfest in Gütersloh"
+    page = article(4, title=title).replace('<meta charset="utf-8">', "")
+    portal = make_portal({
+        "/robots.txt": (200, b"", "text/plain"),
+        "/feed.xml": None,
+        "/artikel/1.html": (200, page.encode("utf-8"), "text/html; charset=windows-1252"),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    data = tmp_path / "data"
+    crawl(portal.sources(tmp_path), data)
+    [record] = exported(data).values()
+    assert record["title"] == title
+    assert "Brücke" in record["text"] or "Bürger" in record["text"] or "Ärztin" in record["text"]
+    assert "Ã" not in record["text"] + record["title"]
+    assert not any("replacement character" in w for w in record.get("warnings", []))
