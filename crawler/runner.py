@@ -12,7 +12,7 @@ from scrapy.settings import Settings
 
 from crawler.datadir import DataDir
 from crawler.jobs import LockHeld, new_run_id
-from crawler.preflight import check_data_dir, preflight
+from crawler.preflight import PreflightError, check_data_dir, preflight
 from crawler.store import JobRecord, open_store
 
 SETTINGS_MODULE = "settings"
@@ -84,7 +84,7 @@ def _run_process(settings: Settings, log_handler: logging.Handler, before_start=
         logging.getLogger().removeHandler(log_handler)
         log_handler.close()
     if failures:
-        if isinstance(failures[0], LockHeld):
+        if isinstance(failures[0], (LockHeld, PreflightError)):  # e.g. a foreign dedup index
             raise failures[0]
         raise CrawlFailed(f"crawl could not run: {failures[0]!r}") from failures[0]
 

@@ -72,7 +72,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .index import DedupDecision, DedupIndex, Params
+from .index import DedupIndex
+from .params import DedupDecision, Params
 
 __all__ = ["open_index", "DedupIndex", "DedupDecision", "Params"]
 

@@ -23,7 +23,8 @@ from datetime import datetime
 
 import numpy as np
 
-from .index import DedupDecision, DedupIndex, Params
+from .index import DedupIndex
+from .params import DedupDecision, Params
 
 
 class RedisDedupIndex:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.datadir import DataDir, resolve_data_dir
-from crawler.dedup import open_index
+from crawler.dedup import DedupIndex, open_index
+from crawler.dedup.consistency import check_index
 from crawler.store import open_store
 from crawler.templates import TemplateStore
 
@@ -45,6 +46,8 @@ class CrawlResources:
             window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS", 30)
             index = open_index(location, window_days=float(window) if window not in (None, "") else None)
             opened.append(index)
+            if isinstance(index, DedupIndex) and index.path is not None:
+                check_index(index, store, where=str(location))  # repairs after a crash, or refuses
             templates = TemplateStore(data_dir.templates_db)
             opened.append(templates)
         except BaseException:
