@@ -1,4 +1,4 @@
-"""The ``crawler`` command line: crawl, demo, serve, export, api, extract, dedup, archive, jobs, web."""
+"""The ``crawler`` command line: crawl, demo, serve, export, api, extract, dedup, archive, jobs, health, web."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from crawler import __version__
 from crawler.datadir import resolve_data_dir
 from crawler.store import STORE_ENV, StoreError
 
-COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "web")
+COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "health", "web")
 
 
 def build_parser() -> argparse.ArgumentParser:
