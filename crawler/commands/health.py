@@ -34,9 +34,9 @@ def known_portals(jobs) -> list[str]:
 
 def run(args) -> int:
     from crawler.service.health import health_report
-    from crawler.store import open_store
+    from crawler.store import open_store, store_missing
 
-    if not args.data_dir.articles_db.exists():
+    if store_missing(args.data_dir):
         print(f"crawler health: no crawl has run in {args.data_dir}", file=sys.stderr)
         return 2
     store = open_store(args.data_dir, read_only=True)

@@ -106,13 +106,12 @@ class ServeExtension:
     def spider_opened(self, spider):
         from twisted.internet import task
 
-        from crawler.datadir import resolve_data_dir
-        from crawler.store import open_store
+        from crawler.scrapy_ext.resources import crawl_resources
 
         self.spider = spider
-        data_dir = resolve_data_dir(self.crawler.settings.get("CRAWLER_DATA_DIR"))
-        self.archive_uri = self.archive_uri or str(data_dir.archive_dir)
-        self.store = open_store(data_dir)
+        resources = crawl_resources(self.crawler)  # opened by the crawl job extension
+        self.archive_uri = self.archive_uri or resources.archive_uri
+        self.store = resources.store
         self.timetable = PortalTimetable.for_sources(spider.sources, self.override)
         for name, state in self.timetable.portals.items():
             logger.info("serving portal %s: schedule %r", name, state.schedule.text)
@@ -133,8 +132,6 @@ class ServeExtension:
         status = "interrupted" if reason in ("shutdown", "finished") else reason
         for name in list(self.cycles):
             self._finish(name, status=status if self._busy(name) else "finished")
-        if self.store is not None:
-            self.store.close()
 
     # -- cycles ----------------------------------------------------------------------------
     def tick(self):
