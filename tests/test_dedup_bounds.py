@@ -34,3 +34,23 @@ def test_query_side_keeps_only_the_window(tmp_path, monkeypatch):
             else:  # on disk: kept, so a new version of an old article is still recognised
                 assert len(index.doc_ids()) == 601
                 assert index.add("d0", _text(0) + " Korrektur.", published=T0).reason == "new-version"
+
+
+def test_shared_redis_log_is_trimmed_to_the_window(redis_url, monkeypatch):
+    monkeypatch.setattr(index_module, "COMPACT_MIN", 100)
+    first = open_index(redis_url, prefix="trim", window_days=5, trim_every=50)
+    _fill(first, 600)  # 60 days, 10 a day
+    log_len = first.r.llen("trim:log")
+    trimmed = int(first.r.get("trim:trimmed"))
+    assert trimmed >= 400 and log_len + trimmed == 600 and log_len <= 200
+    assert len(first) <= 200  # the mirror's query side too
+    # A process starting now replays only what is left and decides as the first one does.
+    second = open_index(redis_url, prefix="trim", window_days=5, trim_every=50)
+    assert second.applied == 600 and len(second) <= log_len
+    a = second.add("copy-a", _text(595) + " Ergänzung.", published=T0 + timedelta(days=59))
+    first.refresh()
+    b = first.add("copy-b", _text(595) + " Zweite Ergänzung.", published=T0 + timedelta(days=59))
+    assert a.reason == b.reason == "near-duplicate" and a.cluster_id == b.cluster_id
+    assert a.nearest == "d595"
+    first.close()
+    second.close()

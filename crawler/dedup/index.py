@@ -190,6 +190,18 @@ class DedupIndex:
         h = xxhash.xxh64_intdigest(doc_id.encode("utf-8"))
         return self.ids.maybe_seen(h) and self.st.existing(doc_id) is not None
 
+    def horizon(self) -> int | None:
+        """Oldest last activity of a story still in the window (None: no window or empty)."""
+        if self.window is None or not self.c_last.n:
+            return None
+        return int(self.c_last.view.max()) - self.window
+
+    def last_activity(self, doc_id: str) -> int | None:
+        """Last activity of the story holding ``doc_id`` (None: not in the query side)."""
+        found = self.st.existing(doc_id)
+        cslot = -1 if found is None else self._cslot(found[1])
+        return None if cslot < 0 else int(self.c_last.a[cslot])
+
     def doc_ids(self) -> list[str]:
         """Every doc id in the index (also outside the window)."""
         return list(self.st.doc_ids())

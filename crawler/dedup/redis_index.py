@@ -9,10 +9,17 @@ its entry and releases the lock. Because every mirror replays the same log in th
 through the same deterministic code, all processes see the same decisions, and they are the
 decisions one process would have made inserting the documents in log order.
 
-Keys (``prefix`` default ``crawler:dedup``): ``{prefix}:log`` (list), ``{prefix}:lock``,
-``{prefix}:params`` (signature parameters; a mismatch is refused).
-Limits: the mirror costs the same memory as a local index; the log is not trimmed by the time
-window yet (Redis persistence and memory are the operator's to configure).
+Keys (``prefix`` default ``crawler:dedup``): ``{prefix}:log`` (list), ``{prefix}:trimmed``
+(entries removed from the head of the log so far), ``{prefix}:lock``, ``{prefix}:params``
+(signature parameters; a mismatch is refused).
+
+Bounded by the time window: every ``trim_every`` additions a process trims the head of the log
+while its entries belong to stories last active before the window (they can never be joined
+again), so Redis holds about one window of entries; the mirror compacts its query side to the
+window as a local index does (``DedupIndex.compact``), so each process's memory is bounded
+too. A process that starts after a trim replays only the entries left: it does not know
+articles older than the window (a new version of one starts a story of its own there, as it
+would in a one-process crawl after that time).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from .params import DedupDecision, Params
 class RedisDedupIndex:
     def __init__(self, url: str, *, prefix: str = "crawler:dedup",
                  window_days: float | None = 30.0, params: Params | None = None,
-                 lock_timeout: float = 60.0, client=None):
+                 lock_timeout: float = 60.0, client=None, trim_every: int = 1000):
         import redis
 
         self.r = client or redis.Redis.from_url(url)
@@ -44,20 +51,52 @@ class RedisDedupIndex:
         if stored != key:
             raise ValueError(f"shared index {url} ({prefix}) was built with {stored}, not {key}")
         self._log = f"{prefix}:log"
+        self._trimmed = f"{prefix}:trimmed"
         self._lock = self.r.lock(f"{prefix}:lock", timeout=lock_timeout,
                                  blocking_timeout=lock_timeout * 2)
-        self.applied = 0
-        self._sync()
+        self.window = self.local.window
+        self.trim_every = trim_every
+        self._added = 0
+        self.applied = 0  # position in the log since it began (trimmed entries included)
+        self.refresh()
 
     def _sync(self) -> None:
-        n = self.r.llen(self._log)
+        """Replay the entries not applied yet (under the lock: trimming moves the head)."""
+        trimmed = int(self.r.get(self._trimmed) or 0)
+        self.applied = max(self.applied, trimmed)  # entries trimmed before we saw them: out of the window
+        n = trimmed + self.r.llen(self._log)
         while self.applied < n:
-            batch = self.r.lrange(self._log, self.applied, min(n, self.applied + 1000) - 1)
+            start = self.applied - trimmed
+            batch = self.r.lrange(self._log, start, min(n - trimmed, start + 1000) - 1)
             for raw in batch:
                 e = json.loads(raw)
                 self.local._decide(e["id"], e["t"], e["th"], e["n"], _arr(e["sig"], np.uint32),
                                    _arr(e["lines"], np.uint64))
             self.applied += len(batch)
+
+    def trim(self) -> int:
+        """Drop the head of the log while its entries' stories are outside the window (under the
+        lock). Returns the number of entries dropped."""
+        horizon = self.local.horizon()
+        if horizon is None:
+            return 0
+        dropped = 0
+        while True:
+            head = self.r.lrange(self._log, 0, 999)
+            k = 0
+            for raw in head:
+                last = self.local.last_activity(json.loads(raw)["id"])
+                if last is not None and last >= horizon:
+                    break
+                k += 1
+            if k:
+                pipe = self.r.pipeline(transaction=True)
+                pipe.ltrim(self._log, k, -1)
+                pipe.incrby(self._trimmed, k)
+                pipe.execute()
+                dropped += k
+            if k < len(head) or not head:
+                return dropped
 
     def add(self, doc_id: str, text: str, *, published: datetime | str | None = None,
             title: str | None = None) -> DedupDecision:
@@ -69,6 +108,9 @@ class RedisDedupIndex:
                      "lines": _b64(line_keys)}
             self.r.rpush(self._log, json.dumps(entry))
             self.applied += 1
+            self._added += 1
+            if self.window is not None and self._added % self.trim_every == 0:
+                self.trim()
         return decision
 
     def commit(self) -> None:
@@ -76,7 +118,11 @@ class RedisDedupIndex:
 
     def refresh(self) -> None:
         """Replay what other processes added since the last call."""
-        self._sync()
+        with self._lock:
+            self._sync()
+
+    def __len__(self) -> int:
+        return len(self.local)
 
     def close(self) -> None:
         self.local.close()
