@@ -133,3 +133,11 @@ def test_api_against_demo_crawls(server, data):
     # Tokens never reach the log; requests do.
     text = log.read_text()
     assert TOKEN not in text and '"GET /changes' in text
+
+
+def test_api_refuses_to_start_without_tokens_or_store(tmp_path):
+    proc = run_cli("api", "--data-dir", str(tmp_path / "none"), env={"CRAWLER_API_TOKENS": ""}, check=False)
+    assert proc.returncode == 2 and "no API token configured" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("api", "--data-dir", str(tmp_path / "none"), env={"CRAWLER_API_TOKENS": TOKEN}, check=False)
+    assert proc.returncode == 2 and "no article store" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "none").exists()  # a reader creates nothing
