@@ -54,3 +54,12 @@ def test_shared_redis_log_is_trimmed_to_the_window(redis_url, monkeypatch):
     assert a.nearest == "d595"
     first.close()
     second.close()
+
+
+def test_no_rebuild_while_every_story_is_in_the_window(monkeypatch):
+    monkeypatch.setattr(index_module, "COMPACT_MIN", 100)
+    with open_index(None, window_days=None) as index:
+        rebuilt = []
+        monkeypatch.setattr(index, "compact", lambda: rebuilt.append(len(index)))
+        _fill(index, 450)
+        assert rebuilt == [] and len(index) == 450

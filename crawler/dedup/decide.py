@@ -22,7 +22,11 @@ class Decisions:
                 line_keys: np.ndarray) -> DedupDecision:
         decision = self._decide_now(doc_id, t, th, nshingles, sig32, line_keys)
         if self.d_row.n >= self._compact_at:
-            self.compact()
+            horizon = self.horizon()
+            if horizon is not None and int(self.c_last.view.min()) < horizon:
+                self.compact()  # some stories fell out of the window
+            else:
+                self._compact_at = 2 * self.d_row.n
         return decision
 
     def _decide_now(self, doc_id: str, t: int, th: int, nshingles: int, sig32: np.ndarray,
