@@ -45,6 +45,7 @@ CRAWLER_DEDUP_WINDOW_DAYS = 30
 CRAWLER_SERVE = False
 CRAWLER_SERVE_SCHEDULE = None  # one schedule for every portal (overrides sources.toml)
 CRAWLER_SERVE_TICK = 1.0  # seconds between checks for finished and due cycles
+CRAWLER_PROGRESS = False  # set by `crawler crawl`/`crawler demo` when stderr is a terminal
 CRAWLER_JOB_STATS_INTERVAL = 10.0  # seconds between live updates of the running job record
 
 # -- politeness ----------------------------------------------------------------------------
@@ -76,6 +77,8 @@ EXTENSIONS = {
     "crawler.scrapy_ext.portal_stats.PortalStatsExtension": 10,
     # `crawler serve` only (CRAWLER_SERVE): cycles per portal on their schedules
     "crawler.scrapy_ext.serve.ServeExtension": 20,
+    # `crawler crawl`/`crawler demo` on a terminal (CRAWLER_PROGRESS): a live progress line
+    "crawler.scrapy_ext.progress.ProgressExtension": 30,
 }
 DOWNLOADER_MIDDLEWARES = {
     # Per-portal download slot, delay, concurrency and User-Agent from sources.toml.

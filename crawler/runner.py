@@ -107,6 +107,7 @@ def run_serve(
     archive: str | None = None,
     schedule: str | None = None,
     metrics_port: int | None = None,
+    metrics_addr: str = "127.0.0.1",
     extra_settings: dict | None = None,
 ) -> None:
     """`crawler serve`: one long-running crawl polling every portal on its schedule, until
@@ -135,6 +136,6 @@ def run_serve(
         if metrics_port is not None:
             from crawler.service.metrics import serve_metrics
 
-            serve_metrics(metrics_port, lambda: list(process.crawlers))
+            serve_metrics(metrics_port, lambda: list(process.crawlers), addr=metrics_addr)
 
     _run_process(settings, handler, before_start=start_metrics)

@@ -41,6 +41,10 @@ def crawl_and_report(command: str, data_dir, *, as_json: bool, verbose: bool = F
     """Run one crawl, print its summary; returns (exit status, summary). Exit status: 0 success,
     1 the crawl logged errors or could not run, 2 a check before the first fetch failed,
     3 another crawl holds the data directory."""
+    if sys.stderr.isatty() and not as_json:
+        # A live progress line instead of INFO lines on the terminal (the run's log keeps them).
+        crawl_options["extra_settings"] = {"LOG_LEVEL": "WARNING", **(crawl_options.get("extra_settings") or {}),
+                                           "CRAWLER_PROGRESS": True}
     try:
         job = run_crawl(data_dir, **crawl_options)
     except PreflightError as exc:

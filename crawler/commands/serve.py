@@ -26,7 +26,9 @@ def register(subparsers) -> None:
     p.add_argument("--schedule", metavar="SPEC",
                    help="one schedule for every portal, overriding sources.toml (e.g. \"every 30s\")")
     p.add_argument("--metrics-port", type=int, metavar="PORT",
-                   help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics")
+                   help="serve Prometheus metrics on http://ADDR:PORT/metrics")
+    p.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
+                   help="address the metrics listen on (default 127.0.0.1; 0.0.0.0 in a container)")
     p.set_defaults(func=run)
 
 
@@ -43,7 +45,7 @@ def run(args) -> int:
             return 2
     try:
         run_serve(args.data_dir, sources=args.sources, portals=args.portal, archive=args.archive,
-                  schedule=args.schedule, metrics_port=args.metrics_port,
+                  schedule=args.schedule, metrics_port=args.metrics_port, metrics_addr=args.metrics_addr,
                   extra_settings=getattr(args, "extra_settings", None))
     except PreflightError as exc:
         print(f"crawler serve: {exc}", file=sys.stderr)

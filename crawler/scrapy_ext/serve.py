@@ -81,7 +81,7 @@ class ServeExtension:
     def __init__(self, crawler):
         settings = crawler.settings
         if not settings.getbool("CRAWLER_SERVE"):
-            raise NotConfigured("not serving")
+            raise NotConfigured
         self.crawler = crawler
         self.override = settings.get("CRAWLER_SERVE_SCHEDULE") or None
         self.tick_interval = settings.getfloat("CRAWLER_SERVE_TICK", 1.0)

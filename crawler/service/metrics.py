@@ -132,7 +132,12 @@ def serve_metrics(port: int, crawlers, addr: str = "127.0.0.1") -> None:
     """Serve ``/metrics`` on ``addr:port`` in a daemon thread."""
     from prometheus_client import CollectorRegistry, start_http_server
 
+    from crawler.preflight import PreflightError
+
     registry = CollectorRegistry()
     registry.register(CrawlCollector(crawlers))
-    start_http_server(port, addr=addr, registry=registry)
+    try:
+        start_http_server(port, addr=addr, registry=registry)
+    except OSError as exc:
+        raise PreflightError(f"metrics port {addr}:{port}: {exc.strerror or exc}") from None
     logger.info("metrics on http://%s:%d/metrics", addr, port)
