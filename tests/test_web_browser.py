@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -132,3 +133,31 @@ def test_search_facet_article_and_replay_in_chromium(web, browser, tmp_path_fact
     added = page.locator("#version-2 .diff .add").all_inner_texts()
     assert any("318 zu 283 Stimmen" in a for a in added), f"diff {added}; screenshots in {shots}"
     page.close()
+
+
+def test_memento_timemap_and_timegate(web):
+    tm = urllib.request.urlopen(f"{web}/timemap/link/{UPDATED_URL}", timeout=10)
+    assert tm.headers["Content-Type"].startswith("application/link-format")
+    body = tm.read().decode()
+    mementos = [line for line in body.splitlines() if 'memento"' in line]
+    assert len(mementos) == 2, body  # edition 1 and the updated edition 2
+    assert f'<{UPDATED_URL}>; rel="original"' in body
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    first = mementos[0].split(">")[0].lstrip("<")
+    req = urllib.request.Request(f"{web}/timegate/{UPDATED_URL}",
+                                 headers={"Accept-Datetime": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    try:
+        opener.open(req, timeout=10)
+        raise AssertionError("TimeGate did not redirect")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302
+        assert exc.headers["Location"] == first
+        assert exc.headers["Vary"].lower() == "accept-datetime"
+    memento = urllib.request.urlopen(first, timeout=10)
+    assert memento.headers["Memento-Datetime"].endswith("GMT")
+    assert 'rel="timegate"' in memento.headers["Link"]
