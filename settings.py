@@ -36,6 +36,9 @@ CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
 CRAWLER_COLLECTION_INDEX = True
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
 CRAWLER_RETRY_LIMIT = 1000  # article fetches that failed before, retried per crawl at most
+# Fetch (and archive) the stylesheets of article pages on the portal's hosts, once per crawl, so
+# replays of the archived pages (crawler web, pywb, ReplayWeb.page) render with their styles.
+CRAWLER_PAGE_REQUISITES = True
 CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
 # Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
 # several crawler processes; stories older than the window are no longer matched (kept in store).

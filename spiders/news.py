@@ -54,7 +54,7 @@ class NewsSpider(scrapy.Spider):
 
     def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None, run_id=None,
                  max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7,
-                 max_size: int = 32 * 1024 * 1024, **kwargs):
+                 max_size: int = 32 * 1024 * 1024, page_requisites: bool = True, **kwargs):
         """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
         from the crawl job extension (:mod:`crawler.scrapy_ext.resources`)."""
         super().__init__(*args, **kwargs)
@@ -67,6 +67,7 @@ class NewsSpider(scrapy.Spider):
         self.retry_limit = retry_limit
         self.gone_retry_days = gone_retry_days
         self.max_size = max_size  # a .xml.gz feed or sitemap is decompressed up to this many bytes
+        self.page_requisites = page_requisites
         self.started_at = _now()
         self.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
         self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
@@ -91,6 +92,7 @@ class NewsSpider(scrapy.Spider):
         kwargs.setdefault("retry_limit", settings.getint("CRAWLER_RETRY_LIMIT", 1000))
         kwargs.setdefault("gone_retry_days", settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7))
         kwargs.setdefault("max_size", settings.getint("DOWNLOAD_MAXSIZE"))
+        kwargs.setdefault("page_requisites", settings.getbool("CRAWLER_PAGE_REQUISITES", True))
         spider = super().from_crawler(crawler, *args, **kwargs)
         names = spider._portal_arg or settings.getlist("CRAWLER_PORTALS")
         spider.use_sources(load_sources(settings.get("CRAWLER_SOURCES")).select(names))
@@ -312,8 +314,27 @@ class NewsSpider(scrapy.Spider):
             "redirected_from": list(response.meta.get("redirected_from") or ()),
             "warc": response.meta.get("warc"),
         }
+        yield from self._requisites(portal, response)
         # Articles link to related articles: more discovery, same rules.
         yield from self._follow_article_links(portal, response)
+
+    def _requisites(self, portal, response):
+        """The article page's stylesheets on the portal's own hosts, fetched once per crawl
+        (only archived), so that a replay of the page renders with its own styles."""
+        if not self.page_requisites:
+            return
+        for href in dict.fromkeys(response.css("link[rel~=stylesheet]::attr(href)").getall()):
+            url = response.urljoin(href)
+            if url.startswith(("http://", "https://")) and portal.owns(url):
+                yield scrapy.Request(url, self.parse_requisite, errback=self.requisite_failed, priority=-10,
+                                     meta={"portal": portal.name, "requisite": True})
+
+    def parse_requisite(self, response):
+        self.stats.inc_value("crawler/page_requisites")
+        return ()
+
+    def requisite_failed(self, failure):
+        self.logger.info("page requisite not fetched: %s", failure.getErrorMessage())
 
     def _archive_context(self, response):
         """A WARC metadata record beside the article's response: where it was discovered and

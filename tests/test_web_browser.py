@@ -123,6 +123,8 @@ def test_search_facet_article_and_replay_in_chromium(web, browser, tmp_path_fact
     assert "Archived capture of" in page.inner_text("#crawler-web-banner")
     assert "Kreml-Sprecher Dmitri Peskow" in page.inner_text("body")
     assert page.url.startswith(web + "/replay/")
+    # ... with its own styles: the theme's stylesheet, archived as a page requisite, replayed.
+    assert page.eval_on_selector("h1.entry-title", "e => getComputedStyle(e).color") == "rgb(11, 61, 102)"
 
     # 5. An updated article shows both versions and the diff of the second to the first.
     page.goto(web + "/search?q=Rentenpaket")

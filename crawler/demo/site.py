@@ -34,7 +34,7 @@ class Resource:
     status: int
     content_type: str
     body: bytes
-    kind: str                       # article | section | home | feed | sitemap | robots | gallery | intern | redirect
+    kind: str                       # article | section | home | feed | sitemap | robots | gallery | intern | redirect | asset
     gzip: bool = False              # compress when the client accepts gzip
     chunked: bool = False           # send with Transfer-Encoding: chunked
     headers: tuple[tuple[str, str], ...] = ()
@@ -145,6 +145,8 @@ def build_site(edition: int) -> Site:
             put(spec.sitemap_path, "sitemap", feeds.urlset(entries), XML)
 
         put("/robots.txt", "robots", spec.robots, "text/plain; charset=utf-8")
+        if spec is WESERBOTE:
+            put(layout.STYLESHEET_PATH, "asset", layout.STYLESHEET, "text/css; charset=utf-8")
 
         # special pages
         if spec is WESERBOTE:

@@ -18,6 +18,20 @@ AUTHOR_BIOS = {
 }
 
 
+STYLESHEET_PATH = "/wp-content/themes/weserbote/style.css"
+# The theme's stylesheet: fetched and archived as a page requisite, so replays show the styles.
+STYLESHEET = """/* Weserbote theme */
+body { margin: 0; background: #f3efe6; color: #222; font-family: Georgia, "Times New Roman", serif; }
+.site-header { background: #0b3d66; color: #fff; padding: 12px 24px; border-bottom: 6px solid #c8102e; }
+.site-header a { color: #fff; text-decoration: none; }
+.site-header ul { list-style: none; margin: 0; padding: 0; display: flex; gap: 18px; }
+.cmp-banner { background: #fff8d6; padding: 6px 24px; font-size: 13px; }
+h1, .entry-title { color: #0b3d66; font-size: 34px; line-height: 1.15; }
+article, .site-main { max-width: 760px; margin: 0 auto; padding: 0 24px; }
+img { max-width: 100%; height: auto; background: #d9d3c7; }
+"""
+
+
 def _head(title: str, url: str, description: str, og_type: str, extra: str = "") -> str:
     return f"""<!DOCTYPE html>
 <html lang="de">
@@ -32,7 +46,7 @@ def _head(title: str, url: str, description: str, og_type: str, extra: str = "")
 <meta property="og:type" content="{og_type}">
 <meta property="og:title" content="{esc(title)}">
 <meta property="og:url" content="{esc(url)}">
-<link rel="stylesheet" href="/wp-content/themes/weserbote/style.css">
+<link rel="stylesheet" href="{STYLESHEET_PATH}">
 {extra}</head>
 """
 
