@@ -2,7 +2,7 @@
 
 The main text comes from trafilatura (one block per line); we add what it misses on German
 news pages: the lead/teaser paragraph it often drops, a dateline split off the first paragraph,
-and metadata with time zones (see ``crawler.extract_meta``). The page is parsed once.
+and metadata with time zones (see ``crawler.extraction``). The page is parsed once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Sequence
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from crawler.extract_meta import extract_metadata
+from crawler.extraction.metadata import extract_metadata
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)

@@ -1,8 +1,8 @@
-"""German date parsing across formats and time zones (crawler.dates)."""
+"""German date parsing across formats and time zones (crawler.extraction.dates)."""
 
 import pytest
 
-from crawler.dates import date_from_url, dates_in_text, parse_iso
+from crawler.extraction.dates import date_from_url, dates_in_text, parse_iso
 
 CASES = [
     ("23. November 2026, 14:05 Uhr", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
@@ -23,6 +23,8 @@ CASES = [
     ("23.11.2026 14:05 MEZ", "UTC", "2026-11-23T14:05:00+01:00"),
     ("Tue, 24 Nov 2026 10:00:00 +0100", "Europe/Berlin", "2026-11-24T10:00:00+01:00"),
     ("November 23, 2026", "Europe/London", "2026-11-23T00:00:00+00:00"),
+    ("Mo 23.11.26 | 14:05 Uhr", "Europe/Berlin", "2026-11-23T14:05:00+01:00"),
+    ("Mon Nov 23 2026 14:05:00 GMT+0100 (Mitteleuropäische Normalzeit)", "UTC", "2026-11-23T14:05:00+01:00"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 ``parse_date("23. November 2026, 14:05 Uhr", "Europe/Berlin")`` -> aware ``datetime``.
 Handles ISO 8601 (with or without offset), ``23.11.2026``, ``Mo, 23.11.26``, German month
-names ("23. Nov. 2026", "Jänner"), "Stand:"/"Aktualisiert am" prefixes, "Uhr", time-zone
+names ("23. Nov. 2026", "Jänner"), "Stand:"/"Aktualisiert am" prefixes, "Uhr", "Do 25.04.24 |
+14:07 Uhr", JavaScript ``Date.toString()`` ("Thu Apr 25 2024 14:07:00 GMT+0200 (…)"), time-zone
 abbreviations (MEZ/MESZ/CET/CEST/UTC/GMT). Naive values are localised in the portal's zone.
 """
 
@@ -40,8 +41,8 @@ _LABELS = (r"(?:stand|zuletzt aktualisiert|aktualisiert|update|updated|last upda
            r"letzte aktualisierung|veröffentlicht|erschienen|publiziert|erstellt|geändert|published|"
            r"posted|datum|date)(?:\s+(?:am|on|um))?\s*:?")
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-_TIME = r"(?:,?\s*(?:um\s+|at\s+|-\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?:uhr|h)?)?"
-_ZONE = r"(?:\s*\(?(?P<Z>MESZ|MEZ|CEST|CET|UTC|GMT|WESZ|WEZ|OESZ|OEZ|EEST|EET|[+-]\d{2}:?\d{2})\)?)?"
+_TIME = r"(?:,?\s*(?:um\s+|at\s+|-\s*|\|\s*(?:um\s+)?)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?:uhr|h)?)?"
+_ZONE = r"(?:\s*\(?(?P<Z>(?:GMT|UTC)[+-]\d{2}:?\d{2}|MESZ|MEZ|CEST|CET|UTC|GMT|WESZ|WEZ|OESZ|OEZ|EEST|EET|[+-]\d{2}:?\d{2})\)?)?"
 
 NUMERIC_RE = re.compile(
     r"(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4}|\d{2})(?!\d)" + _TIME + _ZONE, re.I)
@@ -77,6 +78,8 @@ def _build(y, m, d, H, M, S, zone_abbr, tz) -> datetime | None:
         dt = datetime(_year(y), int(m), int(d), int(H or 0), int(M or 0), int(S or 0))
     except (ValueError, TypeError):
         return None
+    if zone_abbr and zone_abbr[:3].upper() in ("GMT", "UTC") and len(zone_abbr) > 3:
+        zone_abbr = zone_abbr[3:]  # Date.toString(): "GMT+0200 (Mitteleuropäische Sommerzeit)"
     if zone_abbr and zone_abbr[0] in "+-":
         off = zone_abbr.replace(":", "")
         delta = timedelta(hours=int(off[1:3]), minutes=int(off[3:5]))
