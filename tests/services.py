@@ -357,7 +357,9 @@ def pywb_bin_dir() -> Path:
 class Pywb:
     """A pywb ``wayback`` server on 127.0.0.1 over one collection made from WARC files."""
 
-    def __init__(self, warcs: list[Path], base_dir: Path, coll: str = "crawl"):
+    def __init__(self, warcs: list[Path], base_dir: Path, coll: str = "crawl", index: Path | None = None):
+        """``index``: a CDXJ file used as the collection's index as it is (the WARC files are
+        copied beside it, not re-indexed by ``wb-manager add``)."""
         self.bin = pywb_bin_dir()
         self.dir = Path(base_dir)
         self.coll = coll
@@ -370,7 +372,12 @@ class Pywb:
             capture_output=True, timeout=120,
         )
         run("init", coll)
-        run("add", coll, *[str(w) for w in warcs])
+        if index is None:
+            run("add", coll, *[str(w) for w in warcs])
+            return
+        for w in warcs:
+            shutil.copy(w, self.dir / "collections" / coll / "archive" / Path(w).name)
+        shutil.copy(index, self.dir / "collections" / coll / "indexes" / "index.cdxj")
 
     def start(self, timeout: float = 30) -> "Pywb":
         import urllib.request

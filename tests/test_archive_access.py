@@ -109,3 +109,34 @@ def test_wacz_of_the_demo_crawl_validates(tmp_path):
     with zipfile.ZipFile(one_portal) as zf:
         urls = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
     assert urls and all(u.startswith("http://www.weserbote.test/") for u in urls)
+
+
+def test_pywb_replays_from_the_collection_cdxj(tmp_path):
+    """The collection index written as one sorted CDXJ file is an index pywb uses as it is."""
+    import urllib.request
+
+    from services import Pywb
+
+    data = tmp_path / "data"
+    run_cli("demo", "--data-dir", str(data))
+    run_cli("demo", "--edition", "2", "--data-dir", str(data))
+    cdxj = tmp_path / "index.cdxj"
+    out = run_cli("archive", "index", "--cdxj", str(cdxj), "--data-dir", str(data)).stdout
+    assert "2 WARC files" in out
+    lines = cdxj.read_text().splitlines()
+    assert lines == sorted(lines)
+    warcs = sorted((data / "archive").glob("*.warc.gz"))
+    try:
+        server = Pywb(warcs, tmp_path / "pywb", index=cdxj).start()
+    except Exception as exc:
+        pytest.fail(f"pywb not available: {exc}", pytrace=False)
+    try:
+        updated = "http://www.tagesblick.test/politik/bundestag-rentenpaket-abstimmung-a20452"
+        for url, text in ((SEED_URL, "Kreml-Sprecher Dmitri Peskow"), (updated, "318 zu 283 Stimmen")):
+            req = urllib.request.Request(f"{server.url}/{server.coll}/2030id_/{url}",
+                                         headers={"Accept-Encoding": "identity"})
+            with urllib.request.urlopen(req, timeout=20) as r:
+                body = r.read()
+            assert text.encode() in body, url
+    finally:
+        server.stop()
