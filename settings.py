@@ -50,6 +50,11 @@ CRAWLER_SERVE_SCHEDULE = None  # one schedule for every portal (overrides source
 CRAWLER_SERVE_TICK = 1.0  # seconds between checks for finished and due cycles
 CRAWLER_PROGRESS = False  # set by `crawler crawl`/`crawler demo` when stderr is a terminal
 CRAWLER_JOB_STATS_INTERVAL = 10.0  # seconds between live updates of the running job record
+# Engine: page analysis (page type, outlinks, extraction) in worker processes; None: one per core.
+# A page over the size limit or the time budget is recorded (log, stats, crawl state) and skipped.
+CRAWLER_WORKERS = None
+CRAWLER_PAGE_TIME_BUDGET = 20.0  # seconds of worker time per page; the worker is then replaced
+CRAWLER_EXTRACT_MAX_BYTES = 4 * 1024 * 1024  # larger pages are archived but not extracted
 
 # -- politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -37,12 +37,15 @@ def _jsonld_types(doc) -> set[str]:
     return types
 
 
-def is_article_page(html: str | bytes) -> tuple[bool, str]:
-    """Returns (is_article, evidence)."""
-    try:
-        doc = lxml_html.fromstring(html)
-    except (ValueError, lxml_html.etree.ParserError):
-        return False, "unparseable"
+def is_article_page(html) -> tuple[bool, str]:
+    """Returns (is_article, evidence). ``html``: str, bytes or an already parsed lxml tree."""
+    if isinstance(html, lxml_html.etree._Element):
+        doc = html
+    else:
+        try:
+            doc = lxml_html.fromstring(html)
+        except (ValueError, lxml_html.etree.ParserError):
+            return False, "unparseable"
     types = _jsonld_types(doc)
     if types & ARTICLE_TYPES:
         return True, "json-ld"

@@ -3,25 +3,29 @@
 from scrapy.exceptions import DropItem
 
 from crawler.clean import clean_text
+from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
 
 
 class CleanPipeline(StagePipeline):
-    def __init__(self, *, templates, learn: bool = True, **base):
+    def __init__(self, *, templates, learn: bool = True, offload=None, **base):
         super().__init__(**base)
         self.templates = templates  # crawler.templates.TemplateStore
         self.learn = learn
+        self.offload = offload or InlineOffload()  # cleaning reads and learns templates: I/O thread
 
     @classmethod
     def collaborators(cls, crawler) -> dict:
         return {
             "templates": cls.resources(crawler).templates,
             "learn": crawler.settings.getbool("CRAWLER_LEARN_TEMPLATES", True),
+            "offload": cls.resources(crawler).offload,
         }
 
-    def process_item(self, item):
+    async def process_item(self, item):
         portal = self.portal_of(item)
-        result = clean_text(
+        result = await self.offload.io(
+            clean_text,
             item["text"],
             title=item.get("title"),
             section=item.get("section"),

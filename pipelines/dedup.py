@@ -2,6 +2,7 @@
 
 from dateutil import parser as dateparser
 
+from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
 
 
@@ -14,21 +15,28 @@ def _published(item):
 
 
 class DedupPipeline(StagePipeline):
-    def __init__(self, *, index, **base):
+    def __init__(self, *, index, offload=None, **base):
         super().__init__(**base)
         self.index = index  # crawler.dedup.DedupIndex
+        self.offload = offload or InlineOffload()
 
     @classmethod
     def collaborators(cls, crawler) -> dict:
-        return {"index": cls.resources(crawler).index}
+        resources = cls.resources(crawler)
+        return {"index": resources.index, "offload": resources.offload}
 
-    def process_item(self, item):
+    async def process_item(self, item):
+        # On the I/O thread: decisions (0.2 ms of CPU each) in the order items were handed in.
+        decision = await self.offload.io(self._decide, item)
+        item["dedup"] = decision
+        self.stats.inc_value(f"dedup/{decision.reason}")
+        return item
+
+    def _decide(self, item):
         decision = self.index.add(
             item["article_id"], item["text"], published=_published(item), title=item.get("title")
         )
         # Durable before the store commits the article: after a crash the index never lags the
         # store (an article the store has, but the index lost, would start a story of its own).
         self.index.commit()
-        item["dedup"] = decision
-        self.stats.inc_value(f"dedup/{decision.reason}")
-        return item
+        return decision

@@ -1,7 +1,12 @@
-"""Extract stage: main text and metadata from the fetched HTML (core: crawler.extract)."""
+"""Extract stage: main text and metadata of the fetched page (core: crawler.extract).
+
+The spider has them already: page type, outlinks and extraction share one parse in a worker
+process (:func:`crawler.engine.page.analyze_page`), handed on as ``item["extracted"]``. An item
+without them (from another spider) is extracted here, in a worker as well."""
 
 from scrapy.exceptions import DropItem
 
+from crawler.engine.offload import InlineOffload
 from crawler.extract import extract_article
 from crawler.urls import article_id_for, canonicalize_url
 from pipelines._base import StagePipeline
@@ -12,15 +17,22 @@ EXTRACTED_FIELDS = (
 
 
 class ExtractPipeline(StagePipeline):
-    def process_item(self, item):
+    def __init__(self, *, offload=None, **base):
+        super().__init__(**base)
+        self.offload = offload or InlineOffload()
+
+    @classmethod
+    def collaborators(cls, crawler) -> dict:
+        return {"offload": cls.resources(crawler).offload}
+
+    async def process_item(self, item):
         portal = self.portal_of(item)
-        result = extract_article(
-            item["html"],
-            item["url"],
-            timezone=portal.timezone,
-            drop_selectors=portal.residue.drop_selectors,
-            language=portal.language,
-        )
+        result = item.pop("extracted", None)
+        if result is None:
+            result = await self.offload.cpu(
+                extract_article, item["html"], item["url"], timezone=portal.timezone,
+                drop_selectors=tuple(portal.residue.drop_selectors), language=portal.language,
+            )
         if not (result.get("text") or "").strip():
             self.stats.inc_value("pipeline/extract/empty")
             raise DropItem(f"no article text extracted from {item['url']}")

@@ -3,6 +3,7 @@
 import hashlib
 
 from crawler.store import ArticleVersion, ClusterAssignment, UrlState
+from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
 
 
@@ -12,21 +13,34 @@ def text_hash(text: str) -> str:
 
 class StorePipeline(StagePipeline):
     def __init__(self, *, store, archive_uri: str | None = None, run_id: str | None = None,
-                 portal_run_ids: dict | None = None, **base):
+                 portal_run_ids: dict | None = None, offload=None, **base):
         super().__init__(**base)
         self.store = store  # crawler.store.ArticleStore
         self.archive_uri = archive_uri
         self.run_id = run_id
         self.portal_run_ids = portal_run_ids if portal_run_ids is not None else {}  # `crawler serve`: per cycle
+        self.offload = offload or InlineOffload()
 
     @classmethod
     def collaborators(cls, crawler) -> dict:
         resources = cls.resources(crawler)
         return {"store": resources.store, "archive_uri": resources.archive_uri,
                 "run_id": getattr(crawler, "crawl_run_id", None),
-                "portal_run_ids": getattr(crawler, "portal_run_ids", None)}
+                "portal_run_ids": getattr(crawler, "portal_run_ids", None), "offload": resources.offload}
 
-    def process_item(self, item):
+    async def process_item(self, item):
+        # On the I/O thread, one item after the other: change numbers are assigned in commit
+        # order, so they stay monotonic and gap-free for cursor readers.
+        result, decision = await self.offload.io(self._save, item)
+        self.stats.inc_value("store/unchanged" if result.unchanged else ("store/new" if result.created else "store/new_version"))
+        item["stored"] = "unchanged" if result.unchanged else ("new" if result.created else "new_version")
+        item["cluster_reason"] = decision.reason
+        item["seq"] = result.seq
+        item["version"] = result.version
+        item.pop("html", None)  # the HTML is in the WARC archive; keep items light
+        return item
+
+    def _save(self, item):
         decision = item.pop("dedup")
         version = ArticleVersion(
             article_id=item["article_id"],
@@ -67,10 +81,4 @@ class StorePipeline(StagePipeline):
             self.store.record_url(
                 UrlState(url, "article", item["http_status"], item.get("lastmod"), item["article_id"], item["fetched_at"])
             )
-        self.stats.inc_value("store/unchanged" if result.unchanged else ("store/new" if result.created else "store/new_version"))
-        item["stored"] = "unchanged" if result.unchanged else ("new" if result.created else "new_version")
-        item["cluster_reason"] = decision.reason
-        item["seq"] = result.seq
-        item["version"] = result.version
-        item.pop("html", None)  # the HTML is in the WARC archive; keep items light
-        return item
+        return result, decision

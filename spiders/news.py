@@ -16,14 +16,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import scrapy
-from scrapy.linkextractors import LinkExtractor
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler.config import load_sources
 from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
-from crawler.pagetype import is_article_page
+from crawler.engine.offload import InlineOffload
+from crawler.engine.page import PageOptions, analyze_page
+from crawler.engine.pool import TaskTimeout, WorkerDied
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import article_id_for, canonicalize_url
@@ -53,6 +55,7 @@ class NewsSpider(scrapy.Spider):
             settings.set("USER_AGENT", sources.user_agent, priority="spider")
 
     def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None, run_id=None,
+                 offload=None, page_max_bytes: int | None = None,
                  max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7,
                  max_size: int = 32 * 1024 * 1024, page_requisites: bool = True, **kwargs):
         """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
@@ -63,6 +66,9 @@ class NewsSpider(scrapy.Spider):
         self.stats = stats
         self.archive = archive  # the WARC archive, for crawl-context metadata records
         self.run_id = run_id
+        # CPU work (parsing, extraction) goes to the worker pool; inline without a crawl
+        self.offload = offload
+        self.page_max_bytes = page_max_bytes  # larger pages are recorded, not extracted
         self.max_redirects = max_redirects
         self.retry_limit = retry_limit
         self.gone_retry_days = gone_retry_days
@@ -79,11 +85,7 @@ class NewsSpider(scrapy.Spider):
     def use_sources(self, sources) -> None:
         self.sources = sources
         self.allowed_domains = sorted({d for p in sources.portals for d in p.allowed_domains})
-        self.link_extractors = {
-            p.name: LinkExtractor(allow=(p.article_pattern,), allow_domains=p.allowed_domains)
-            for p in sources.portals
-            if p.article_pattern
-        }
+        self.page_options = {p.name: PageOptions.for_portal(p) for p in sources.portals}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -106,15 +108,19 @@ class NewsSpider(scrapy.Spider):
     def _opened(self, spider):
         if self.stats is None:
             self.stats = self.crawler.stats
-        if self.store is None:
-            self.store = crawl_resources(self.crawler).store
+        if self.store is None or self.offload is None:
+            resources = crawl_resources(self.crawler)
+            self.store = self.store or resources.store
+            self.offload = self.offload or resources.offload
+            self.page_max_bytes = self.page_max_bytes or resources.page_max_bytes
         if self.run_id is None:
             self.run_id = getattr(self.crawler, "crawl_run_id", None)
         if self.archive is None:  # set by the WARC capture middleware, when it is enabled
             self.archive = getattr(self.crawler, "warc_archive", None)
 
     def _record_on_close(self, spider):
-        self._record_announced_lastmods()  # the store is closed by the crawl job extension
+        # after the crawl state writes queued before it; the store is closed by the job extension
+        return deferred_from_coro((self.offload or InlineOffload()).io(self._record_announced_lastmods))
 
     def _record_announced_lastmods(self, portal=None):
         """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
@@ -122,7 +128,7 @@ class NewsSpider(scrapy.Spider):
         compares against it. URLs not fetched, still pending or failed keep their old lastmod:
         an announced update is never marked as seen before its page is stored.
         ``portal``: only that portal's URLs, since its current cycle started (`crawler serve`)."""
-        for url, lastmod in self.announced.items():
+        for url, lastmod in list(self.announced.items()):  # a snapshot: may run on the I/O thread
             if portal is not None and not portal.owns(url):
                 continue
             since = self.cycle_started.get(portal.name, self.started_at) if portal is not None else self.started_at
@@ -236,16 +242,44 @@ class NewsSpider(scrapy.Spider):
             self.stats.inc_value("crawler/sitemaps_unchanged")
         return unchanged
 
-    def parse_listing(self, response):
+    async def parse_listing(self, response):
         portal = self.sources.portal(response.meta["portal"])
-        yield from self._follow_article_links(portal, response)
-
-    def _follow_article_links(self, portal, response):
-        extractor = self.link_extractors.get(portal.name)
-        if extractor is None or not hasattr(response, "xpath"):
+        if not portal.article_pattern:
             return
-        for link in extractor.extract_links(response):
-            yield from self._article_request(portal, link.url, None, response.url, listed=False)
+        page = await self._analyze(portal, response, article=False)
+        for request in self._follow_article_links(portal, response, page["outlinks"] if page else ()):
+            yield request
+
+    def _follow_article_links(self, portal, response, outlinks):
+        if not portal.article_pattern:
+            return
+        for url in outlinks:
+            yield from self._article_request(portal, url, None, response.url, listed=False)
+
+    async def _analyze(self, portal, response, *, article: bool):
+        """Page type, outlinks and (``article``) extraction from one parse in a worker, or
+        ``None`` when the page is past a bound (size, time budget): then it is recorded, in the
+        log, the stats and (for an article URL) the crawl state, and the crawl goes on."""
+        if not hasattr(response, "text"):
+            return {"is_article": False, "evidence": "not-html", "outlinks": [], "article": None}
+        if self.page_max_bytes and len(response.body) > self.page_max_bytes:
+            self._past_bound(response, "too-large", f"{len(response.body)} bytes, extraction limit {self.page_max_bytes}")
+            return None
+        offload = self.offload or InlineOffload()
+        try:
+            return await offload.cpu(analyze_page, response.text, response.url, self.page_options[portal.name],
+                                     article=article)
+        except TaskTimeout as exc:
+            self._past_bound(response, "over-time-budget", str(exc))
+        except WorkerDied as exc:
+            self._past_bound(response, "worker-died", str(exc))
+        return None
+
+    def _past_bound(self, response, reason: str, detail: str):
+        self.stats.inc_value(f"crawler/page_bounded/{reason}")
+        self.logger.warning("page %s not processed: %s (%s)", response.url, reason, detail)
+        if "canonical" in response.meta:
+            self._remember(response.meta["canonical"], reason, response.status, response.meta.get("lastmod"))
 
     def _article_request(self, portal, url: str, lastmod: str | None, via: str, redirected_from=(), listed=True):
         """Request an article URL unless this crawl requested it already or it is known and
@@ -284,22 +318,25 @@ class NewsSpider(scrapy.Spider):
         )
 
     # -- articles --------------------------------------------------------------------------
-    def parse_article(self, response):
+    async def parse_article(self, response):
         portal = self.sources.portal(response.meta["portal"])
         requested = response.meta["canonical"]
         self.stats.inc_value("crawler/article_pages_fetched")
         if response.status in REDIRECT_STATUSES:
-            yield from self._follow_redirect(portal, response)
+            for request in self._follow_redirect(portal, response):
+                yield request
             return
         final = canonicalize_url(response.url)
-        html = response.text if hasattr(response, "text") else ""
-        is_article, evidence = is_article_page(html) if html else (False, "not-html")
-        if not is_article:
+        page = await self._analyze(portal, response, article=True)
+        if page is None:
+            return
+        if not page["is_article"]:
             self.stats.inc_value("crawler/not_article")
-            self.logger.info("not an article (%s): %s", evidence, response.url)
+            self.logger.info("not an article (%s): %s", page["evidence"], response.url)
             self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
             return
-        self._archive_context(response)
+        self._archive_context(response, page["outlinks"])
+        html = response.text
         yield {
             "url": response.url,
             "canonical_url": final,
@@ -313,19 +350,21 @@ class NewsSpider(scrapy.Spider):
             "discovered_via": response.meta.get("discovered_via"),
             "redirected_from": list(response.meta.get("redirected_from") or ()),
             "warc": response.meta.get("warc"),
+            "extracted": page["article"],  # main text and metadata (crawler.extract), from the worker
         }
-        yield from self._requisites(portal, response)
+        for request in self._requisites(portal, response, page.get("stylesheets", ())):
+            yield request
         # Articles link to related articles: more discovery, same rules.
-        yield from self._follow_article_links(portal, response)
+        for request in self._follow_article_links(portal, response, page["outlinks"]):
+            yield request
 
-    def _requisites(self, portal, response):
+    def _requisites(self, portal, response, stylesheets):
         """The article page's stylesheets on the portal's own hosts, fetched once per crawl
         (only archived), so that a replay of the page renders with its own styles."""
         if not self.page_requisites:
             return
-        for href in dict.fromkeys(response.css("link[rel~=stylesheet]::attr(href)").getall()):
-            url = response.urljoin(href)
-            if url.startswith(("http://", "https://")) and portal.owns(url):
+        for url in stylesheets:  # resolved in the worker, from the page's one parse
+            if portal.owns(url):
                 yield scrapy.Request(url, self.parse_requisite, errback=self.requisite_failed, priority=-10,
                                      meta={"portal": portal.name, "requisite": True})
 
@@ -336,18 +375,13 @@ class NewsSpider(scrapy.Spider):
     def requisite_failed(self, failure):
         self.logger.info("page requisite not fetched: %s", failure.getErrorMessage())
 
-    def _archive_context(self, response):
+    def _archive_context(self, response, outlinks):
         """A WARC metadata record beside the article's response: where it was discovered and
         what it links to (the crawl context an archivist needs to explain the capture)."""
         archive = self.archive
         pointer = response.meta.get("warc")
         if archive is None or not pointer:
             return
-        outlinks = []
-        for href in dict.fromkeys(response.css("a::attr(href)").getall()):
-            url = response.urljoin(href.strip())
-            if url.startswith(("http://", "https://")):
-                outlinks.append(url)
         fields = [("via", response.meta.get("discovered_via") or "")]
         fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]
         archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"])
@@ -373,7 +407,9 @@ class NewsSpider(scrapy.Spider):
                                          response.meta.get("discovered_via"), redirected_from=tuple(chain))
 
     def _remember(self, url, status, http_status, lastmod, article_id=None):
-        self.store.record_url(UrlState(url, status, http_status, lastmod, article_id, _now()))
+        # queued on the crawl's I/O thread, in order with the pipelines' store writes
+        state = UrlState(url, status, http_status, lastmod, article_id, _now())
+        (self.offload or InlineOffload()).io_later(self.store.record_url, state)
 
     def article_failed(self, failure):
         request = failure.request

@@ -40,7 +40,11 @@ def article_html(canonical: str | None = None, extra: str = "") -> str:
 
 
 def run(result):
-    """The result of a stage, whether it answers directly or as a coroutine."""
+    """The result of a stage, whether it answers directly, as a coroutine or as an async generator."""
+    if inspect.isasyncgen(result):
+        async def collect():
+            return [x async for x in result]
+        return asyncio.run(collect())
     return asyncio.run(result) if inspect.isawaitable(result) else result
 
 
@@ -78,7 +82,7 @@ def test_spider_records_a_page_that_is_not_an_article():
     meta = {"portal": "lokal", "canonical": url, "lastmod": None}
     response = HtmlResponse(url, body=b"<html><body><p>Nur ein Teaser</p></body></html>", encoding="utf-8",
                             request=Request(url, meta=meta))
-    assert list(s.parse_article(response)) == []
+    assert run(s.parse_article(response)) == []
     assert s.store.states[url].status == "not-article"
 
 
@@ -87,7 +91,7 @@ def test_spider_yields_the_article_and_follows_only_article_links_of_the_portal(
     url = "http://lokal.test/artikel/1.html"
     meta = {"portal": "lokal", "canonical": url, "lastmod": None, "discovered_via": "feed"}
     response = HtmlResponse(url, body=article_html().encode(), encoding="utf-8", request=Request(url, meta=meta))
-    out = list(s.parse_article(response))
+    out = run(s.parse_article(response))
     items = [o for o in out if isinstance(o, dict)]
     assert len(items) == 1 and items[0]["article_id"] and items[0]["portal"] == "lokal"
     assert [o.url for o in out if isinstance(o, Request)] == ["http://lokal.test/artikel/2.html"]
@@ -165,3 +169,67 @@ def test_store_saves_version_cluster_and_both_urls_and_drops_the_html():
     assert cluster.reason == "near-duplicate" and cluster.nearest == "a0"
     assert {fetched, "http://lokal.test/artikel/1.html"} <= set(store.states)
     assert "html" not in out and out["seq"] == 1
+
+
+# -- bounded cost per page -------------------------------------------------------------------
+
+def test_outlinks_resolve_like_urljoin_without_fragments_and_duplicates():
+    from urllib.parse import urljoin
+
+    from lxml import html as lxml_html
+
+    from crawler.engine.links import outlinks
+
+    hrefs = ["/artikel/2.html", "artikel/3.html#kommentare", "../x/4.html", "//cdn.test/a.html",
+             "https://lokal.test/artikel/2.html", "/artikel/2.html", "#top", "mailto:a@b.test",
+             "javascript:void(0)", "?seite=2", " /artikel/5.html ", "/a/./b/../6.html"]
+    base = "http://lokal.test/politik/seite.html"
+    tree = lxml_html.fromstring("<html><body>" + "".join(f"<a href='{h}'>x</a>" for h in hrefs) + "</body></html>")
+    expected = []
+    for h in hrefs:
+        if h.startswith("#"):
+            continue  # a link to the page itself is not an outlink
+        url = urljoin(base, h.strip()).split("#")[0]
+        if url.startswith("http") and url not in expected:
+            expected.append(url)
+    assert outlinks(tree, base) == expected
+    with_base = lxml_html.fromstring("<html><head><base href='http://lokal.test/archiv/'></head>"
+                                     "<body><a href='7.html'>x</a></body></html>")
+    assert outlinks(with_base, base) == ["http://lokal.test/archiv/7.html"]
+
+
+class BoundedOffload:
+    """Fails every CPU task as the worker pool does for a page past its time budget."""
+
+    async def cpu(self, fn, *args, **kwargs):
+        from crawler.engine.pool import TaskTimeout
+
+        raise TaskTimeout("over the time budget of 20 s")
+
+    async def io(self, fn, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    def io_later(self, fn, *args, **kwargs):
+        fn(*args, **kwargs)
+
+
+def _article_response(url, body: bytes):
+    meta = {"portal": "lokal", "canonical": url, "lastmod": None}
+    return HtmlResponse(url, body=body, encoding="utf-8", request=Request(url, meta=meta))
+
+
+def test_a_page_over_the_size_limit_is_recorded_and_not_extracted():
+    s = NewsSpider(sources=sources(), store=FakeStore(), stats=FakeStats(), offload=BoundedOffload(),
+                   page_max_bytes=1000)
+    url = "http://lokal.test/artikel/1.html"
+    assert run(s.parse_article(_article_response(url, article_html().encode()))) == []
+    assert s.store.states[url].status == "too-large"
+    assert s.stats.values["crawler/page_bounded/too-large"] == 1
+
+
+def test_a_page_past_its_time_budget_is_recorded_and_the_crawl_goes_on():
+    s = NewsSpider(sources=sources(), store=FakeStore(), stats=FakeStats(), offload=BoundedOffload())
+    url = "http://lokal.test/artikel/1.html"
+    assert run(s.parse_article(_article_response(url, article_html().encode()))) == []
+    assert s.store.states[url].status == "over-time-budget"
+    assert s.stats.values["crawler/page_bounded/over-time-budget"] == 1

@@ -1,0 +1,52 @@
+"""Everything the crawl needs from one fetched page, from one parse: is it an article, what
+does it link to, and (for articles) main text and metadata. Runs in a worker process: takes and
+returns plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trafilatura.utils import load_html
+
+from crawler.engine.links import outlinks, stylesheets
+from crawler.extract import extract_article
+from crawler.pagetype import is_article_page
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """How a portal's pages are read (from its ``sources.toml`` entry)."""
+
+    timezone: str = "Europe/Berlin"
+    drop_selectors: tuple[str, ...] = ()
+    language: str | None = "de"
+
+    @classmethod
+    def for_portal(cls, portal) -> "PageOptions":
+        return cls(portal.timezone, tuple(portal.residue.drop_selectors), portal.language)
+
+
+def analyze_page(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True) -> dict:
+    """``{"is_article", "evidence", "outlinks", "stylesheets", "article"}``; ``article`` (the fields of
+    :func:`crawler.extract.extract_article`) only for article pages when ``article`` is true
+    (listing pages only need their links)."""
+    tree = load_html(html) if html else None
+    if tree is None:
+        return {"is_article": False, "evidence": "unparseable" if html else "not-html", "outlinks": [], "article": None}
+    links = outlinks(tree, url)  # before extraction, which prunes the tree
+    if not article:
+        return {"is_article": False, "evidence": "listing", "outlinks": links, "article": None}
+    is_article, evidence = is_article_page(tree)
+    fields, styles = None, []
+    if is_article:
+        styles = stylesheets(tree, url)
+        fields = extract_article(tree, url, timezone=options.timezone, drop_selectors=options.drop_selectors,
+                                 language=options.language)
+    return {"is_article": is_article, "evidence": evidence, "outlinks": links, "stylesheets": styles,
+            "article": fields}
+
+
+def warm_up() -> None:
+    """Run once in each new worker: the first real page does not pay for lazy initialisation."""
+    analyze_page("<html><head><title>x</title></head><body><article><p>Text.</p></article></body></html>",
+                 "http://localhost/")
