@@ -79,6 +79,17 @@ def test_find_and_get_on_an_s3_archive(tmp_path, s3_uri):
     bad = run_cli("archive", "get", SEED_URL, "--at", "gestern", "--data-dir", str(crawl), check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
+    # crawler web replays the capture from S3 (range reads) through the same collection index.
+    from fastapi.testclient import TestClient
+
+    from crawler.web.app import create_app
+    from crawler.web.context import WebContext
+
+    ctx = WebContext(store_uri=f"sqlite:///{crawl / 'articles.sqlite'}", index_dir=tmp_path / "web", blobstore=store)
+    page = TestClient(create_app(ctx)).get(f"/replay/{found[0]['timestamp']}/{SEED_URL}")
+    assert page.status_code == 200 and "Kreml-Sprecher Dmitri Peskow" in page.text
+    assert page.headers["memento-datetime"].endswith("GMT")
+
 
 def test_wacz_of_the_demo_crawl_validates(tmp_path):
     data = tmp_path / "data"
