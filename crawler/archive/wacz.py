@@ -104,8 +104,20 @@ def write_wacz(out: str | os.PathLike, blobstore, articles: list[dict], *, title
     lines.sort()
     header = {"format": "json-pages-1.0", "id": "pages", "title": "Articles", "hasText": True}
     pages = [json.dumps(header)] + [json.dumps(page_entry(a), ensure_ascii=False) for a in articles]
-    resources: list[dict] = []
     tmp = f"{out}.tmp"
+    try:
+        _package(tmp, blobstore, names, lines, pages, articles, title)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    shutil.move(tmp, out)
+    return WaczSummary(str(out), len(articles), names, len(lines))
+
+
+def _package(tmp, blobstore, names, lines, pages, articles, title) -> None:
+    """Write the zip: WARC files (stored), index, page list, datapackage and its digest."""
+    resources: list[dict] = []
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
         for name in names:
             _copy_warc(zf, blobstore, name, resources)
@@ -121,5 +133,3 @@ def write_wacz(out: str | os.PathLike, blobstore, articles: list[dict], *, title
         zf.writestr(zipfile.ZipInfo("datapackage.json", datetime.now(timezone.utc).timetuple()[:6]), raw)
         digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(raw).hexdigest()}
         zf.writestr("datapackage-digest.json", json.dumps(digest, indent=2))
-    shutil.move(tmp, out)
-    return WaczSummary(str(out), len(articles), names, len(lines))

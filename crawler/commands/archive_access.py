@@ -182,7 +182,11 @@ def run_wacz(args) -> int:
     try:
         summary = write_wacz(args.out, _open_store(args), articles, title=args.title)
     except FileNotFoundError as exc:
+        if exc.filename:
+            return _fail(f"wacz: cannot write {args.out}: {exc.strerror}")
         return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"wacz: cannot write {args.out}: {exc.strerror or exc}")
     print(json.dumps(summary.__dict__) if args.json else
           f"{summary.path}: {summary.pages} pages, {len(summary.warc_files)} WARC files, {summary.captures} captures")
     return 0

@@ -54,8 +54,9 @@ def build_context(args):
     from crawler.web.context import WebContext
 
     uri = store_uri(args.data_dir)  # $CRAWLER_STORE, else the data directory's SQLite file
-    if uri.startswith("sqlite://") and not Path(uri[len("sqlite://"):]).is_file():
-        raise SystemExit(f"crawler web: no article store at {uri[len('sqlite://'):]} (run a crawl first)")
+    path = "/" + uri[len("sqlite://"):].lstrip("/") if uri.startswith("sqlite://") else None
+    if path and not Path(path).is_file():
+        raise SystemExit(f"crawler web: no article store at {path} (run a crawl first)")
     index_dir = args.index_dir or args.data_dir.root
     return WebContext(store_uri=uri, index_dir=index_dir, blobstore=_open_store(args))
 
