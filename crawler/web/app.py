@@ -109,6 +109,8 @@ def create_app(ctx: WebContext, token: str | None = None) -> FastAPI:
         if not ts.isdigit():
             return _error(request, 400, f"not a timestamp: {ts}")
         cap = ctx.collection.closest(url, ts)
+        if cap is None and ctx.archive_missed():
+            cap = ctx.collection.closest(url, ts)
         if cap is None:
             return _error(request, 404, f"{url} is not in the archive")
         if cap.timestamp != ts:

@@ -26,8 +26,10 @@ class WebContext:
     blobstore: object  # crawler's BlobStore (local directory or S3)
     collection: CollectionIndex | None = None
     search: SearchIndex | None = None
-    refresh_every: float = 2.0
+    refresh_every: float = 2.0  # the store's change sequence: a cheap query
+    archive_every: float = 30.0  # the archive's listing (an S3 LIST) for files shipped elsewhere
     _last: float = field(default=0.0, repr=False)
+    _last_archive: float = field(default=-1e9, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
@@ -49,7 +51,23 @@ class WebContext:
                 self.search.sync(store)
             finally:
                 store.close()
+            if not force and time.monotonic() - self._last_archive < self.archive_every:
+                return
+            self._last_archive = time.monotonic()
             try:
                 self.collection.sync(self.blobstore)
             except Exception as exc:  # noqa: BLE001 - an unreachable archive must not stop search
                 log.warning("cannot list the archive %r: %s", self.blobstore, exc)
+
+    def archive_missed(self) -> bool:
+        """A capture was not found: index the archive's new files now (at most every 5 s).
+        True when anything new was indexed."""
+        with self._lock:
+            if time.monotonic() - self._last_archive < 5.0:
+                return False
+            self._last_archive = time.monotonic()
+            try:
+                return bool(self.collection.sync(self.blobstore))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cannot list the archive %r: %s", self.blobstore, exc)
+                return False
