@@ -112,6 +112,8 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 400,
 }
 
+# `scrapy crawl` exits 1 when the crawl failed (Scrapyd then logs the job as died, exitstatus=1)
+COMMANDS_MODULE = "crawler.scrapy_ext.commands"
 LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
 LOG_FORMATTER = "crawler.scrapy_ext.logformatter.ArticleLogFormatter"  # items logged by URL, not HTML
 FEED_EXPORT_ENCODING = "utf-8"

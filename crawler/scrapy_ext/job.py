@@ -103,6 +103,7 @@ class CrawlJobExtension:
         if self.crawler.settings.getbool("CRAWLER_SERVE") and reason == "shutdown":
             # a service stopped on request: its errors are in its cycles' records
             self.job.status, self.job.exit_code = "stopped", (1 if upload_failed else 0)
+        self.crawler.crawl_exit_code = self.job.exit_code  # `scrapy crawl` exits with it
         self.job.stats = _plain(stats)
         self.job.warc_files = list(stats.get("warc/files", []))
         try:
