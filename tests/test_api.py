@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from record_schema import assert_valid
+from services import postgres_database
 
 from crawler.api import TokenError, TokenSet, create_app, load_tokens
 from crawler.datadir import DataDir
@@ -23,9 +24,11 @@ def _version(aid, text, portal="a", fetched="2026-11-23T12:00:00+00:00", **kw):
               "payload_digest": "sha1:X"}, **kw)
 
 
-@pytest.fixture
-def data_dir(tmp_path):
-    store = open_store(DataDir(tmp_path))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def data_dir(request, tmp_path):
+    """Where the API reads: a data directory (SQLite) or a PostgreSQL URL (a real server)."""
+    where = DataDir(tmp_path) if request.param == "sqlite" else postgres_database()
+    store = open_store(where)
     for i in range(12):
         store.save_article(_version(f"a{i}", f"Text Nummer {i}.", portal="a" if i % 2 else "b", section="Politik"),
                            ClusterAssignment(f"c{i}", f"a{i}"))
@@ -36,7 +39,7 @@ def data_dir(tmp_path):
                                section="Politik"),
                        ClusterAssignment("c5", "a5", reason="new-version"))
     store.close()
-    return DataDir(tmp_path)
+    return where
 
 
 @pytest.fixture

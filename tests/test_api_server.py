@@ -13,6 +13,7 @@ import httpx
 import pytest
 from conftest import REPO, run_cli
 from record_schema import assert_valid
+from services import postgres_database
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +26,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request) -> dict:
+    """Environment naming the article store: the data directory's SQLite file, or PostgreSQL."""
+    return {"CRAWLER_STORE": ""} if request.param == "sqlite" else {"CRAWLER_STORE": postgres_database()}
+
+
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(tmp_path_factory, backend):
     data = tmp_path_factory.mktemp("api") / "data"
-    run_cli("demo", "--json", "--data-dir", str(data))
+    run_cli("demo", "--json", "--data-dir", str(data), env=backend)
     return data
 
 
 @pytest.fixture(scope="module")
-def server(data, tmp_path_factory):
+def server(data, backend, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("api-log") / "server.log"
     tokens = log.parent / "tokens"
     tokens.write_text(TOKEN + "\n", encoding="utf-8")
-    env = {**os.environ, "CRAWLER_API_TOKENS": ""}
+    env = {**os.environ, "CRAWLER_API_TOKENS": "", **backend}
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "crawler", "api", "--data-dir", str(data), "--port", str(port),
                                  "--tokens-file", str(tokens)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -72,18 +79,18 @@ def _page_through(client, after: int, limit: int = 7) -> tuple[list[dict], int]:
             return seen, after
 
 
-def _store_changes(data, after: int = 0) -> list[int]:
+def _store_changes(data, backend, after: int = 0) -> list[int]:
     from crawler.datadir import DataDir
     from crawler.store import open_store
 
-    store = open_store(DataDir(data), read_only=True)
+    store = open_store(DataDir(data), uri=backend["CRAWLER_STORE"] or None, read_only=True)
     try:
         return [c.seq for c in store.changes(after, 100_000)]
     finally:
         store.close()
 
 
-def test_api_against_demo_crawls(server, data):
+def test_api_against_demo_crawls(server, data, backend):
     client, log = server
     # 401 without a token (and with a wrong one); the OpenAPI document is served.
     assert httpx.get(str(client.base_url) + "/changes").status_code == 401
@@ -94,7 +101,7 @@ def test_api_against_demo_crawls(server, data):
 
     # Paging through /changes from 0 returns every change once.
     first, cursor = _page_through(client, 0)
-    assert [c["seq"] for c in first] == _store_changes(data) and len(first) > 7
+    assert [c["seq"] for c in first] == _store_changes(data, backend) and len(first) > 7
     for record in first:
         assert_valid(record, "change")
 
@@ -107,7 +114,7 @@ def test_api_against_demo_crawls(server, data):
         after = body["next_after_seq"]
         if not body["has_more"]:
             break
-    exported = [json.loads(l) for l in run_cli("export", "--data-dir", str(data)).stdout.splitlines()]
+    exported = [json.loads(l) for l in run_cli("export", "--data-dir", str(data), env=backend).stdout.splitlines()]
     assert stories == exported
     for record in stories:
         assert_valid(record, "story")
@@ -119,9 +126,9 @@ def test_api_against_demo_crawls(server, data):
         assert_valid(v, "version")
 
     # Edition 2 crawled while the API serves: from the last cursor only the new changes.
-    run_cli("demo", "--json", "--edition", "2", "--data-dir", str(data))
+    run_cli("demo", "--json", "--edition", "2", "--data-dir", str(data), env=backend)
     new, _ = _page_through(client, cursor)
-    assert new and [c["seq"] for c in new] == _store_changes(data, cursor)
+    assert new and [c["seq"] for c in new] == _store_changes(data, backend, cursor)
     assert all(c["seq"] > cursor for c in new)
     assert {"new-article", "new-version"} <= {c["kind"] for c in new}
     for record in new:

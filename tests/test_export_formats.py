@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 from record_schema import assert_valid, documents
+from services import postgres_database
 
 from crawler.datadir import DataDir
 from crawler.export import (FORMAT_VERSION, RecordFilter, change_record, export_records, parse_since,
@@ -35,9 +36,7 @@ def _version(aid, text, *, portal="a", fetched="2026-11-23T12:00:00+00:00", publ
         text_hash=f"h:{text}", archive="file:///data/archive", warc=warc, **kw)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(DataDir(tmp_path))
+def _populate(s) -> None:
     s.save_article(_version("x", "Bünde: Großbrand.\nZweiter Absatz.", authors=["Jörg Ä", "Eva B"],
                             section="Lokales", language="de", dateline={"place": "Bünde", "agency": "dpa"},
                             removed=[{"line": "Diesen Artikel teilen", "rule": "share_prompt"}]),
@@ -50,6 +49,12 @@ def store(tmp_path):
                    ClusterAssignment("c2", "z"))
     s.save_article(_version("z", "Anderes Thema, berichtigt.", published=None, fetched="2026-11-25T07:00:00+00:00",
                             section="Sport", language="en"), ClusterAssignment("c2", "z", reason="new-version"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request, tmp_path):
+    s = open_store(DataDir(tmp_path) if request.param == "sqlite" else postgres_database())
+    _populate(s)
     yield s
     s.close()
 
@@ -136,7 +141,9 @@ def test_since_takes_iso_and_relative_times():
         parse_since("gestern")
 
 
-def test_read_only_store_reads_without_writing(store, tmp_path):
+def test_read_only_store_reads_without_writing(tmp_path):
+    store = open_store(DataDir(tmp_path))
+    _populate(store)
     store.close()
     before = (tmp_path / "articles.sqlite").read_bytes()
     reader = open_store(DataDir(tmp_path), read_only=True)
