@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from record_schema import assert_valid
@@ -71,7 +73,11 @@ def test_data_needs_a_valid_token_docs_do_not(client):
     doc = client.get("/openapi.json").json()
     assert {"/changes", "/stories", "/stories/{story_id}", "/articles", "/articles/{article_id}"} <= set(doc["paths"])
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
+    assert "https://" not in docs.text and "http://" not in docs.text  # no CDN: works offline
+    script = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', docs.text)[1]
+    assert client.get(script).status_code == 200
 
 
 def test_changes_pages_return_every_change_once_in_order(client, data_dir):

@@ -1,7 +1,7 @@
 """The downstream HTTP API (FastAPI): the change feed, stories and articles, read-only.
 
-Every data endpoint needs ``Authorization: Bearer <token>`` (401 otherwise); ``/docs`` and
-``/openapi.json`` are public. The records are those of ``crawler export`` (``crawler.export``),
+Every data endpoint needs ``Authorization: Bearer <token>`` (401 otherwise); ``/docs``,
+``/redoc`` (their scripts served locally, no CDN) and ``/openapi.json`` are public. The records are those of ``crawler export`` (``crawler.export``),
 described by the JSON Schemas in ``schema/`` (inlined into the OpenAPI document). Responses are
 gzip-compressed when the client accepts it. Cursor paging: pass the ``next_after_seq`` of a
 page as ``after_seq`` of the next; the order is the store's change sequence (commit order).
@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -52,7 +53,8 @@ def create_app(open_reader: Callable[[], ArticleStore], tokens: TokenSet) -> Fas
         finally:
             app.state.store.close()
 
-    app = FastAPI(title="newscrawler API", version=__version__, lifespan=lifespan,
+    # /docs and /redoc with their JavaScript served by the API itself (no CDN: works offline)
+    app = FastAPIOffline(title="newscrawler API", version=__version__, lifespan=lifespan,
                   description="De-duplicated German news articles: the change feed, stories (near-duplicate "
                   "clusters) and articles with versions, diffs and WARC provenance. Records as in `schema/`.")
     app.add_middleware(GZipMiddleware, minimum_size=500)
