@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services import redis_url, s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
+from services import redis_server, redis_url, s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 # Crawls started by tests use tests/crawl_settings.py: the project settings without politeness
@@ -47,3 +47,16 @@ def portals():
     server.start()
     yield server
     server.stop()
+
+
+# -- `pytest -m "not integration"`: the fast unit run ---------------------------------------------
+# Tests that use a real service or the demo portals are integration tests wherever they live:
+# by fixture, or by name for PostgreSQL (store tests parametrized by backend). Modules that crawl
+# or start servers on their own carry `pytestmark = pytest.mark.integration`.
+SERVICE_FIXTURES = {"seaweedfs", "s3_bucket", "s3_uri", "redis_server", "redis_url", "postgres_url", "portals", "cli"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgres" in item.name:
+            item.add_marker(pytest.mark.integration)

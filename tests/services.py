@@ -412,38 +412,65 @@ class Pywb:
 
 
 # -- redis-server (shared dedup index, shared WARC digest index) ------------------------------
-@pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on a free 127.0.0.1 port for one test; its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server not installed: `make test` installs it (apt-get install -y redis-server)")
-    import redis
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        for _ in range(100):
-            try:
-                if client.ping():
-                    break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("redis-server did not start")
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
+class RedisServer:
+    """A real redis-server on a free 127.0.0.1 port (no persistence); ``stop()`` takes it away
+    (an outage), ``start()`` brings it back on the same port."""
+
+    def __init__(self, base_dir: Path):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise RuntimeError("redis-server not installed: `make test` installs it (apt-get install -y redis-server)")
+        self.dir = Path(base_dir)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        import redis
+
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
         try:
-            proc.wait(timeout=10)
+            for _ in range(100):
+                try:
+                    if client.ping():
+                        return self
+                except redis.exceptions.ConnectionError:
+                    time.sleep(0.05)
+        finally:
+            client.close()
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        p, self.proc = self.proc, None
+        if p is None or p.poll() is not None:
+            return
+        p.terminate()
+        try:
+            p.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            p.kill()
+            p.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server for one test, as a :class:`RedisServer` (stoppable)."""
+    try:
+        server = RedisServer(tmp_path).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """A real redis-server on a free 127.0.0.1 port for one test; its URL."""
+    return redis_server.url
 
 
 # -- a tiny web site on 127.0.0.1 ----------------------------------------------------------------

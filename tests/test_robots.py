@@ -9,6 +9,8 @@ import pytest
 
 from services import LocalSite
 
+pytestmark = pytest.mark.integration  # crawls or starts servers
+
 SPIDER = r"""
 import sys, scrapy
 from scrapy.crawler import CrawlerProcess
@@ -52,7 +54,6 @@ def test_requests_racing_robots_txt_are_still_refused(site):
 ROBOTS_SPIDER = r"""
 import json, sys, scrapy
 from scrapy.crawler import CrawlerProcess
-
 class Probe(scrapy.Spider):
     name = "probe"
     seen = []

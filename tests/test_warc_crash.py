@@ -18,6 +18,8 @@ from crawler.commands.archive import verify_file, verify_pointers
 from crawler.archive import WarcArchive, check_warc
 from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.integration  # crawls or starts servers
+
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = textwrap.dedent(

@@ -11,6 +11,8 @@ from crawler.archive.blobstore import LocalBlobStore
 from crawler.archive import WarcArchive
 from services import Pywb
 
+pytestmark = pytest.mark.integration  # crawls or starts servers
+
 ARTICLE = (
     "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Stadtrat beschließt "
     "Haushalt</title></head><body><article><h1>Stadtrat beschließt Haushalt</h1><p>Herford. Der "

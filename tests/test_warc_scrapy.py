@@ -26,6 +26,8 @@ from crawler.archive.blobstore import LocalBlobStore, open_blobstore
 from crawler.archive import cdxj_for_stream, cdxj_name, check_warc
 from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.integration  # crawls or starts servers
+
 ROOT = Path(__file__).resolve().parents[1]
 WARCIO = str(Path(sys.executable).parent / "warcio")
 UA = "NewsCrawler-Test/0.1 (+https://example.org/bot)"
