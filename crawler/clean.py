@@ -8,6 +8,9 @@ positional rules that look at the whole text:
   anywhere ("Politik", "Herford");
 - ``related_block``: the short link-title lines that follow a bare related-links heading;
 - ``author_bio``: an author biography among the last lines ("X ist Redakteurin bei ...");
+- ``headline_repeat``: the headline repeated above the first paragraph, alone or with its kicker;
+- ``credit_line``: a source or credit tag in the header zone or among the last lines: agency
+  and site names, initials, a source label ("Quelle: dpa", "SDA/xy", "MDR (ab)", "cd Frankfurt").
 Every removed line is reported with its rule. A rule that would remove most of the text (more
 than half of it, unless it is one length-limited catalogue line) is not applied, nor is a rule
 set that would leave less than a fifth of it; a warning says so.
@@ -82,6 +85,63 @@ def _patterns(patterns: Sequence[str]):
     return _PATTERN_CACHE[key]
 
 
+def _key(s: str | None) -> str:
+    return re.sub(r"[\W_]+", "", (s or "").casefold())
+
+
+def _headline_repeats(lines: list[str], live: list[int], title: str | None) -> dict[int, str]:
+    """Lines above the first paragraph that hold the headline, alone or with a kicker/rubric
+    run into it ("Umbau des Weissen Hauses Trump plant ...")."""
+    tk = _key(title)
+    out: dict[int, str] = {}
+    if len(tk) < 12:
+        return out
+    for i in live[:5]:
+        lk = _key(lines[i])
+        if lk == tk or (tk in lk and len(lk) - len(tk) <= 80 and words(lines[i]) - words(title) <= 10):
+            out[i] = "headline_repeat"
+        elif words(lines[i]) >= 12:
+            break
+    return out
+
+
+_CREDIT_LABEL = re.compile(r"^(?:quellen?|sources?|text|mitarbeit|recherche|mit\s+material\s+(?:von|der|aus))\s*:?\s+",
+                           re.I)
+_DOMAIN = r"[\w-]+\.[a-z]{2,6}"
+_CREDIT_TOKEN = re.compile(r"^(?:[a-zäöü]{2,4}|[A-ZÄÖÜ]{2,7}|" + _DOMAIN + r"|[A-ZÄÖÜ][\wäöüß'’.]*)$")
+_INITIALS = re.compile(r"^(?:[a-zäöü]{2,4}|[A-ZÄÖÜ]{2,7}|" + _DOMAIN + r")$")
+_FUNCTION_WORDS = frozenset("und oder der die das des dem den ein eine mit von für auf im in am an zu zum zur bei "
+                            "aus ist sind so wie was wer nach vor über unter the and of for on at to is".split())
+
+
+def _is_credit(line: str) -> bool:
+    """A source/credit tag: a few names, initials, agency or site names, maybe a source label."""
+    core = line.strip().strip("()[]").strip()
+    if len(core) > 80 or re.search(r"[.!?:;]$", core) and not re.search(_DOMAIN + "$", core):
+        return False
+    labelled = bool(_CREDIT_LABEL.match(core))
+    rest = _CREDIT_LABEL.sub("", core)
+    tokens = [t for t in re.split(r"[\s/,()+&|–-]+", rest) if t]
+    if not tokens or len(tokens) > 7 or any(t.lower() in _FUNCTION_WORDS for t in tokens):
+        return False
+    if not all(_CREDIT_TOKEN.match(t) for t in tokens):
+        return False
+    return labelled or "/" in rest or any(_INITIALS.match(t) for t in tokens)
+
+
+def _credit_lines(lines: list[str], live: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    head = []
+    for i in live:
+        if words(lines[i]) >= 12:
+            break
+        head.append(i)
+    for i in head[:4] + live[-4:]:
+        if len(live) > 2 and _is_credit(lines[i]):
+            out[i] = "credit_line"
+    return out
+
+
 def _positional(lines: list[str], taken: dict[int, str], title: str | None, section: str | None) -> dict[int, str]:
     out: dict[int, str] = {}
     live = [i for i in range(len(lines)) if i not in taken]
@@ -123,6 +183,9 @@ def _positional(lines: list[str], taken: dict[int, str], title: str | None, sect
                 j += 1
             else:
                 break
+    for found in (_headline_repeats(lines, live, title), _credit_lines(lines, live)):
+        for i, rule in found.items():
+            out.setdefault(i, rule)
     # an author bio at the end: "Vorname Name ist Redakteur ... / is a reporter at ..."
     rest = [i for i in live if i not in out]
     for i in rest[-3:]:

@@ -16,6 +16,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from crawler.extraction.metadata import extract_metadata
+from crawler.extraction.prune import prune_chrome
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
@@ -165,6 +166,7 @@ def extract_article(
                 "language": None, "canonical_url": None, "description": None}
     if drop_selectors:
         _drop(tree, drop_selectors)
+    prune_chrome(tree)
     doc = bare_extraction(tree, url=url, include_comments=False, with_metadata=False)
     raw = (doc.text if doc is not None else "") or ""
     lines = [ln.strip() for ln in raw.split("\n")]

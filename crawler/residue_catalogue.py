@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CATALOGUE_VERSION = "de-en-2026.11.7"
+CATALOGUE_VERSION = "de-en-2026.12.1"
 
 _TERMINAL = re.compile(r"[.!?…\"“”»«]\s*$")
 

@@ -20,62 +20,62 @@ BODY2 = ("Kritik kam von der Opposition, die höhere Investitionen in Schulen un
          "Der Landrat verteidigte den Sparkurs als notwendig.")
 
 POSITIVE = {
-    "comment_prompt": ["Schreibe einen Kommentar", "Schreiben Sie einen Kommentar", "Kommentare", "3 Kommentare",
-                       "Kommentare (12)", "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+    "comment_prompt": ["Schreibe einen Kommentar!", "Schreiben Sie einen Kommentar", "17 Kommentare", "3 Kommentare",
+                       "Kommentare (12)", "Noch keine Kommentare vorhanden – seien Sie der Erste",
                        "Bitte beachten Sie unsere Netiquette: Beleidigende Kommentare werden gelöscht.",
                        "Please keep comments civil; off-topic comments will be removed.",
                        "Leave a Reply", "Ihre E-Mail-Adresse wird nicht veröffentlicht.",
-                       "Verraten Sie gerne in den Kommentaren: Was bedeutet ein Award für Sie?"],
-    "related_links": ["Mehr zum Thema – Ukraine: Neues deutsches Waffen-Paket, doch eine “Koalition der Willigen” zeigt Schwächen",
-                      "Lesen Sie auch: Spielabbruch in der Kreisliga", "Lesen Sie hier: Spielabbruch in der Kreisliga",
-                      "Das könnte Sie auch interessieren", "Ähnliche Beiträge", "Auch lesen: Diese 3 Sternzeichen",
-                      "Weitere Informationen zum Coronavirus in Thüringen:", "Mehr Themen:", "Weitere Artikel zum Thema",
-                      "Vorschau auf den nächsten Artikel", "Mehr zum Thema auf UEPO.de", "Read more", "Related Articles"],
+                       "Verraten Sie uns in den Kommentaren, wie Sie den Umbau finden!"],
+    "related_links": ["Mehr zum Thema – Stadtwerke: Neue Tarife ab Januar, doch der Grundpreis steigt kräftig",
+                      "Lesen Sie auch: Hallenbad bleibt bis Ostern geschlossen", "Lesen Sie hier: Hallenbad bleibt bis Ostern geschlossen",
+                      "Das könnte Sie ebenfalls interessieren", "Ähnliche Artikel aus der Region", "Auch lesen: Diese 3 Sternzeichen",
+                      "Weitere Informationen zum Ausbau der Radwege:", "Mehr Themen aus Herford:", "Weitere Artikel aus dem Kreis",
+                      "Nächster Artikel", "Mehr zum Thema auf weserbote.test", "Read more", "Related Articles"],
     "image_credit": ["Foto: dpa", "Foto: MDR/Bernd Cramer", "Titelbild: Geyres Christophe/ABACA/picture-alliance",
-                     "© dpa | Kay Nietfeld", "Bildquelle: Peter Ferstl", "Copyright: Gisele Wender",
-                     "Logo des Sustainable Award in Finance von Bankmagazin | © Springer", "Photo: Reuters"],
-    "share_prompt": ["Teilen", "Artikel teilen", "Facebook Twitter WhatsApp E-Mail", "Drucken | Teilen", "Diesen Artikel teilen",
+                     "© dpa | Kay Nietfeld", "Bildquelle: Peter Ferstl", "Copyright: Hanna Probe",
+                     "Blick auf die neue Brücke über die Werre | © Stadtarchiv", "Photo: Reuters"],
+    "share_prompt": ["Teilen", "Artikel versenden", "Facebook Twitter WhatsApp E-Mail", "Drucken | Teilen", "Diesen Beitrag teilen",
                      "Artikel anhören", "Listen to this article",
-                     "If you enjoyed reading this post – would you consider supporting our work? Just click here. Thanks!",
-                     "Folgen Sie uns auf Instagram"],
-    "newsletter": ["Mit unserem Newsletter erhalten Sie monatlich Informationen rund um das Urlaubsland Österreich!",
-                   "Jetzt Newsletter abonnieren", "Das Wichtigste aus der Region – jeden Morgen kostenlos in Ihrem Postfach.",
+                     "If you liked reading this article, please consider a donation to keep it free.",
+                     "Folgen Sie uns auf Mastodon"],
+    "newsletter": ["Mit unserem Newsletter erhalten Sie jede Woche die wichtigsten Termine aus dem Kreis!",
+                   "Newsletter jetzt kostenlos abonnieren", "Das Wichtigste aus der Region – jeden Morgen kostenlos in Ihrem Postfach.",
                    "Sie möchten wöchentliche Produktvorstellungen? Schauen Sie mal in unseren Musiknewsletter!",
                    "Sign up for our newsletter"],
     "cookie_consent": ["Wir verwenden Cookies und ähnliche Technologien, um Ihnen ein optimales Nutzungserlebnis zu bieten.",
-                       "Alle akzeptieren", "Diese Website nutzt Cookies. Durch die weitere Nutzung der Seite stimmen Sie der Verwendung von Cookies zu.",
-                       "Klicken Sie auf den unteren Button, um den Inhalt von www.komoot.de zu laden.",
+                       "Alle akzeptieren", "Diese Seite verwendet Cookies. Wenn Sie weiter surfen, stimmen Sie der Nutzung von Cookies zu.",
+                       "Klicken Sie auf den Button, um den Inhalt von www.kartendienst.test zu laden.",
                        "This website uses cookies to improve your experience.",
                        "Mit dem Klick auf „Einverstanden“ stimmen Sie der Verarbeitung Ihrer Daten zu.",
                        "By clicking Accept you agree to our use of your data."],
-    "advert": ["Anzeige", "Story continues below advertisement", "Weiter nach der Anzeige", "ANZEIGE - Heute mal ausgehen/bestellen? Wie wäre es mit:", "Werbung", "Advertisement"],
-    "paywall": ["Jetzt weiterlesen", "Lust auf mehr? Lass dir die besten Storys jede Woche in deinen Posteingang liefern.",
+    "advert": ["Anzeige", "Story continues below advertisement", "Weiter nach der Anzeige", "ANZEIGE - Lust auf einen Ausflug? Unsere Tipps:", "Werbung", "Advertisement"],
+    "paywall": ["Jetzt weiterlesen", "Lust auf mehr? Mit dem Digital-Abo lesen Sie alle Artikel.",
                 "Dieser Artikel ist nur für Abonnenten verfügbar.", "Sie sind bereits Abonnent? Hier einloggen",
                 "Unterstützen Sie unabhängigen Journalismus mit einem Abo.",
                 "Support independent journalism with a digital subscription."],
-    "author_box": ["Über den Autor", "Zur Person", "Autor: Max Mustermann", "Über diese Reihe"],
+    "author_box": ["Über die Autorin", "Zur Person", "Autor: Max Mustermann", "Über diese Serie"],
     "copyright_footer": ["Alle Rechte vorbehalten.", "© 2026 Weserbote Verlag GmbH & Co. KG. Alle Rechte vorbehalten.",
-                         "Sofern nicht anders ausgewiesen, stehen Inhalte dieser Website unter CC-BY",
-                         "Copyright 2026 Example Media. All rights reserved."],
+                         "Sofern nicht anders vermerkt, stehen alle Texte dieser Seite unter der Lizenz CC BY-SA 4.0",
+                         "Copyright 2026 Weserbote Media Group. All rights reserved."],
     "byline": ["Von Sabine Oevermann", "Von Max Mustermann und Erika Musterfrau", "Von dpa | 15.02.2026, 19:07 Uhr"],
     "contact_box": ["Pressekontakt", "Tel.: (030) 78 95 47 78", "E-Mail: presse@example.de"],
-    "date_line": ["Aktualisiert am 17.01.2021.", "Letzte Änderung 14.02.2019", "Stand: 23.11.2026, 14:05 Uhr",
+    "date_line": ["Aktualisiert am 03.02.2026.", "Letzte Änderung 09.10.2025", "Stand: 23.11.2026, 14:05 Uhr",
                   "Lesezeit: 3 Minuten"],
-    "toc": ["Inhaltsverzeichnis"],
+    "toc": ["Table of Contents", "Inhalt"],
     "editorial_note": ["Sie haben einen Fehler gefunden? Bitte schreiben Sie uns.",
                        "Dieser Artikel wurde automatisch aus dem Angebot der Nachrichtenagentur übernommen.",
                        "Quelle: dpa", "Reporting by Jane Doe; Editing by John Smith",
                        "Found an error? Tell us.",
                        "Hinweis: Der Inhalt dieser Seite wird nicht redaktionell geprüft.",
                        "Alle Angaben ohne Gewähr."],
-    "breadcrumb": ["Home › Politik", "Startseite > Lokales > Herford", "Home / News / World", "Nach oben",
+    "breadcrumb": ["Home › Politik", "Startseite > Lokales > Herford", "Home / News / World", "Zurück nach oben",
                    "Back to top"],
 }
 
 NEGATIVE = [
     "Der Kommentar des Bürgermeisters zur Schließung des Freibads sorgte im Rat für Unmut.",
     "In seinem Kommentar für die Lokalzeitung kritisierte er die Pläne scharf.",
-    "Weitere Informationen gab die Polizei nicht bekannt.",
+    "Weitere Informationen zur Unfallursache wollte der Sprecher am Abend nicht nennen.",
     "Mehr als 300 Menschen kamen zur Eröffnung des neuen Gemeindezentrums.",
     "Foto-Ausstellungen sind in diesem Sommer besonders gefragt, sagte die Kuratorin.",
     "Die Anzeige wurde am Dienstag bei der Polizei in Herford erstattet.",
@@ -139,7 +139,8 @@ def test_english_article_untouched():
 def test_lone_rubric_and_place_lines():
     res = clean_text("\n".join(["Politik", "Haushalt beschlossen: Kreis spart bei Investitionen", BODY, BODY2]),
                      title="Haushalt beschlossen: Kreis spart bei Investitionen")
-    assert res.removed == [{"line": "Politik", "rule": "lone_rubric"}]
+    assert res.removed == [{"line": "Politik", "rule": "lone_rubric"},
+                           {"line": "Haushalt beschlossen: Kreis spart bei Investitionen", "rule": "headline_repeat"}]
     res = clean_text("\n".join([BODY, "Herford", BODY2]), section="Herford")
     assert res.removed == [{"line": "Herford", "rule": "lone_rubric"}]
     # a sub-heading inside the article stays
@@ -159,7 +160,7 @@ def test_author_bio_at_the_end():
 
 
 def test_related_block_after_heading():
-    lines = [BODY, BODY2, BODY, "Das könnte Sie auch interessieren", "Neue Radwege für die Innenstadt",
+    lines = [BODY, BODY2, BODY, "Das könnte Sie ebenfalls interessieren", "Neue Radwege für die Innenstadt",
              "Kreisliga: Spielabbruch in Bünde"]
     res = clean_text("\n".join(lines))
     assert [r["rule"] for r in res.removed] == ["related_links", "related_block", "related_block"]
@@ -207,3 +208,38 @@ def test_seed_article_002():
     res = clean_text("\n".join(paras))
     assert res.removed == [{"line": "Herford", "rule": "lone_rubric"}]
     assert res.text.split("\n") == paras[1:]
+
+
+# -- positional rules of issue 12: headline repeated at the top, source and credit tags ---------
+HEADLINE = "Kreistag beschließt Haushalt nach langer Debatte"
+
+
+@pytest.mark.parametrize("top", [HEADLINE, f"Finanzen {HEADLINE}", f"{HEADLINE} – Opposition kritisiert Sparkurs"])
+def test_headline_repeated_at_the_top_is_removed(top):
+    res = clean_text(f"{top}\n{BODY}\n{BODY2}", title=HEADLINE)
+    assert res.text == f"{BODY}\n{BODY2}"
+    assert res.removed == [{"line": top, "rule": "headline_repeat"}]
+
+
+def test_headline_words_inside_the_text_are_kept():
+    later = f"{BODY}\n{BODY2}\n{HEADLINE}"  # not above the first paragraph
+    assert clean_text(later, title=HEADLINE).text == later
+
+
+@pytest.mark.parametrize("credit", ["(Quelle: xyz/abc)", "Quelle: lokalbote.test", "abc/xy", "LRB (ab, cd)",
+                                    "Mitarbeit: ab, cd"])
+def test_credit_tags_at_the_end_are_removed(credit):
+    res = clean_text(f"{BODY}\n{BODY2}\n{credit}")
+    assert res.text == f"{BODY}\n{BODY2}" and res.removed == [{"line": credit, "rule": "credit_line"}]
+
+
+def test_credit_initials_in_the_header_zone_are_removed():
+    res = clean_text(f"{HEADLINE}\nxy/ab Hannover\n{BODY}\n{BODY2}", title="Ein anderer Titel für diese Seite")
+    assert {"line": "xy/ab Hannover", "rule": "credit_line"} in res.removed
+
+
+@pytest.mark.parametrize("last", ["Die Entscheidung fällt im Mai.", "ARD und ZDF", "Wie geht es weiter?",
+                                  "Weitere Termine folgen"])
+def test_last_lines_that_are_not_credits_stay(last):
+    text = f"{BODY}\n{BODY2}\n{last}"
+    assert clean_text(text).text == text

@@ -201,3 +201,18 @@ def test_cli_subprocess_on_html(tmp_path, cli):
     recs = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(recs) == 1 and recs[0]["title"] == "Herford plant vierzig Kilometer neue Radwege"
     assert P3 in recs[0]["text"] and proc.stderr == ""
+
+
+def test_structural_chrome_pruned_before_extraction():
+    html = f"""<html lang="de"><head><title>Radwege</title></head><body><article>
+<h1>Herford plant neue Radwege</h1><h2 class="visually-hidden">Zum Inhalt springen</h2>
+<p>{P1}</p>
+<div class="social-embed-placeholder"><p>Inhalte von Drittanbietern sind blockiert. Hier klicken zum Laden.</p></div>
+<figure><img src="a.jpg"><span class="image-copyright">Archiv/Beispielagentur</span></figure>
+<p>{P2}</p><ul class="article-share"><li><a href="#">Teilen per E-Mail</a></li></ul>
+<p class="hidden md:block">{P3}</p></article></body></html>"""
+    text = extract_article(html, "https://www.weserbote.test/herford/radwege-123.html")["text"]
+    assert P1 in text and P2 in text
+    assert P3 in text  # hidden on small screens only: still article text
+    for chrome in ("Zum Inhalt springen", "Drittanbietern", "Beispielagentur", "Teilen per E-Mail"):
+        assert chrome not in text

@@ -1,0 +1,58 @@
+"""Structural pruning before main-text extraction: elements whose own markup says they are not
+article text — hidden by class (not responsive-only), consent and embed placeholders, image
+credit and copyright spans, short share/social/error-report boxes. Decided by class tokens and
+element kind, never by the words of the text; the text inside them is gone before extraction."""
+
+from __future__ import annotations
+
+import re
+
+_HIDDEN = re.compile(r"^(?:hidden|is-hidden|u-hidden|sr-only|visually-?hidden|visuallyhidden|screen-?reader-?(?:text|only)|"
+                     r"offscreen|off-screen|invisible)$", re.I)
+_RESPONSIVE_SHOW = re.compile(r"^\w+:(?:block|flex|inline|inline-block|grid|table|contents)$")
+_PLACEHOLDER = re.compile(r"placeholder|consent|privacy|cmp-|optin|opt-in|embed-?(?:blocker|wrapper|consent)|"
+                          r"external-?content|social-?embed", re.I)
+_CREDIT = re.compile(r"copyright|credit|bildnachweis|bildquelle|image-?source|photo-?source", re.I)
+_BOXES = re.compile(r"^(?:[\w-]*[-_])?(?:social|share|sharing|reporterr\w*)(?:[-_][\w-]*)?$", re.I)
+_MAX_CHARS = 400  # placeholders, credits and share boxes are short; a long one is something else
+_KEEP_TAGS = {"html", "body", "main", "article"}
+
+
+def _tokens(el) -> list[str]:
+    return (el.get("class") or "").split()
+
+
+def _kind(el, toks: list[str]) -> str | None:
+    if any(_HIDDEN.match(t) for t in toks) and not any(_RESPONSIVE_SHOW.match(t) for t in toks):
+        return "hidden"
+    if any(_PLACEHOLDER.search(t) for t in toks):
+        return "placeholder"
+    if el.tag in ("span", "small", "p", "div", "figcaption") and any(_CREDIT.search(t) for t in toks):
+        return "credit"
+    if el.tag in ("ul", "div", "aside", "section") and any(_BOXES.match(t) for t in toks):
+        return "box"
+    return None
+
+
+def _why(el) -> str | None:
+    kind = _kind(el, _tokens(el))
+    if kind in ("placeholder", "credit", "box") and len(el.text_content()) > _MAX_CHARS:
+        return None
+    return kind
+
+
+def prune_chrome(tree) -> dict[str, int]:
+    """Drop such elements from ``tree`` in place; returns counts by kind."""
+    counts: dict[str, int] = {}
+    doomed = []
+    for el in tree.xpath("//body//*[@class]"):
+        if el.tag in _KEEP_TAGS:
+            continue
+        why = _why(el)
+        if why:
+            doomed.append(el)
+            counts[why] = counts.get(why, 0) + 1
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the tail text, which belongs to the parent
+    return counts
