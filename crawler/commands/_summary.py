@@ -20,7 +20,7 @@ def summary_for(data_dir, job) -> dict:
         sizes = {b.name: b.size for b in store.list()}
     except Exception as exc:  # the summary must not fail because the archive is unreachable
         print(f"(archive listing unavailable: {exc})", file=sys.stderr)
-    articles = open_store(data_dir)
+    articles = open_store(data_dir, read_only=True)
     try:
         return crawl_summary(job, articles, data_dir, sizes)
     finally:
@@ -57,7 +57,8 @@ def crawl_and_report(command: str, data_dir, *, as_json: bool, verbose: bool = F
         print(f"crawler {command}: {exc}", file=sys.stderr)
         return 1, None
     if job.status == "disk-full":
-        print(f"crawler {command}: the disk is full: run {job.run_id} stopped (job record kept; "
-              "free space and run again, nothing fetched is lost)", file=sys.stderr)
+        print(f"crawler {command}: the disk is full: run {job.run_id} stopped (job record: `crawler jobs`); "
+              "free space and run again: what was stored stays, the rest is fetched next time", file=sys.stderr)
+        return 1, None
     summary = print_summary(data_dir, job, as_json=as_json, verbose=verbose)
     return (0 if job.exit_code == 0 and summary["errors"] == 0 else 1), summary

@@ -17,6 +17,7 @@ import socket
 from scrapy import signals
 
 from crawler.datadir import resolve_data_dir
+from crawler.scrapy_ext.diskfull import DiskFullGuard
 from crawler.jobs import CrawlLock, new_run_id, utc_now
 from crawler.scrapy_ext.resources import ATTRIBUTE, CrawlResources
 from crawler.store import JobRecord
@@ -60,7 +61,7 @@ class CrawlJobExtension:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         self._live = None
         self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL", 10.0)
-        install_disk_full_guard(crawler)
+        self.disk_guard = DiskFullGuard(crawler, self.data_dir)
         logger.info("crawl run %s started on %s", self.run_id, self.data_dir)
 
     def spider_opened(self, spider):
@@ -106,6 +107,8 @@ class CrawlJobExtension:
         self.crawler.crawl_exit_code = self.job.exit_code  # `scrapy crawl` exits with it
         self.job.stats = _plain(stats)
         self.job.warc_files = list(stats.get("warc/files", []))
+        if getattr(self.crawler, "disk_full", None):
+            self.disk_guard.release_reserve()  # room for the job record
         try:
             self.store.finish_job(self.job)
         except Exception as exc:  # a full disk: the record could not be written
@@ -118,60 +121,3 @@ class CrawlJobExtension:
 
 def _plain(stats: dict) -> dict:
     return {k: v for k, v in stats.items() if isinstance(v, (int, float, str, list))}
-
-
-def is_disk_full(exc: BaseException | None) -> bool:
-    import errno
-    import sqlite3
-
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-class _DiskFullGuard(logging.Handler):
-    """Stops the crawl at the first "no space left on device": one CRITICAL line, the spider
-    closed with reason ``disk-full`` (the job record says so), no flood of logging tracebacks."""
-
-    def __init__(self, crawler):
-        super().__init__(level=logging.ERROR)
-        self.crawler = crawler
-
-    def emit(self, record):
-        exc = record.exc_info[1] if record.exc_info else None
-        failure = getattr(record, "failure", None)
-        if exc is None and failure is not None:
-            exc = getattr(failure, "value", None)
-        if self.crawler.__dict__.get("disk_full"):
-            return
-        if not is_disk_full(exc):
-            try:
-                message = record.getMessage()
-            except Exception:
-                return
-            if "No space left on device" not in message and "database or disk is full" not in message:
-                return
-            exc = message
-        self.crawler.disk_full = str(exc)
-        from twisted.internet import reactor
-
-        reactor.callFromThread(self._stop, str(exc))
-
-    def _stop(self, reason):
-        logger.critical("disk full (%s): stopping the crawl", reason)
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            engine.close_spider(engine.spider, "disk-full")
-
-
-def install_disk_full_guard(crawler) -> None:
-    # A handler that cannot write (full disk) must not print a traceback per log line.
-    logging.raiseExceptions = False
-    guard = _DiskFullGuard(crawler)
-    logging.getLogger().addHandler(guard)
-    crawler.signals.connect(lambda: logging.getLogger().removeHandler(guard), signal=signals.engine_stopped,
-                            weak=False)
