@@ -92,6 +92,8 @@ class ServeExtension:
         self.store = None
         self._loop = None
         self.closing = False
+        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL", 10.0) or float("inf")
+        self._last_live = 0.0
         crawler.portal_run_ids = {}
         crawler.serve = self
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -142,6 +144,23 @@ class ServeExtension:
                 self._finish(name)
         for name in self.timetable.due():
             self._start(name)
+        self._live_counts()
+
+    def _live_counts(self):
+        """`crawler jobs` shows a running cycle's counts, updated every CRAWLER_JOB_STATS_INTERVAL."""
+        import time
+
+        now = time.monotonic()
+        if not self.cycles or now - self._last_live < self.live_interval:
+            return
+        self._last_live = now
+        stats = self.crawler.stats.get_stats()
+        for name, cycle in self.cycles.items():
+            cycle.job.stats = self._cycle_stats(name, cycle, stats)
+            try:
+                self.store.finish_job(cycle.job)  # status still "running"
+            except Exception as exc:  # noqa: BLE001
+                logger.debug("live counts of cycle %s not written: %s", cycle.job.run_id, exc)
 
     def _busy(self, name: str) -> bool:
         if self.crawler.__dict__.get("serve_pending", Counter())[name] > 0:
@@ -166,6 +185,18 @@ class ServeExtension:
         for request in requests:
             self.crawler.engine.crawl(request)
 
+    @staticmethod
+    def _cycle_stats(name: str, cycle: "_Cycle", stats: dict) -> dict:
+        now = portal_counters(stats, name)
+        delta = {c: now[c] - cycle.before.get(c, 0) for c in COUNTERS}
+        return {
+            "downloader/response_count": delta["pages"],
+            "store/new": delta["new"], "store/new_version": delta["new_version"],
+            "store/unchanged": delta["unchanged"], "item_dropped_count": delta["dropped"],
+            "log_count/ERROR": int(stats.get("log_count/ERROR", 0)) - cycle.errors_before,
+            **{key(name, c): v for c, v in delta.items()},
+        }
+
     def _finish(self, name: str, status: str = "finished") -> None:
         cycle = self.cycles.pop(name)
         try:
@@ -173,17 +204,10 @@ class ServeExtension:
         except Exception as exc:  # noqa: BLE001 - recorded, the service goes on
             logger.error("ending the cycle of %s: %s", name, exc)
         stats = self.crawler.stats.get_stats()
-        now = portal_counters(stats, name)
-        delta = {c: now[c] - cycle.before.get(c, 0) for c in COUNTERS}
-        errors = int(stats.get("log_count/ERROR", 0)) - cycle.errors_before
         job = cycle.job
-        job.stats = {
-            "downloader/response_count": delta["pages"],
-            "store/new": delta["new"], "store/new_version": delta["new_version"],
-            "store/unchanged": delta["unchanged"], "item_dropped_count": delta["dropped"],
-            "log_count/ERROR": errors,
-            **{key(name, c): v for c, v in delta.items()},
-        }
+        job.stats = self._cycle_stats(name, cycle, stats)
+        errors = job.stats["log_count/ERROR"]
+        delta = {c: job.stats[key(name, c)] for c in COUNTERS}
         job.ended_at = utc_now()
         job.status = status
         job.exit_code = 0 if status == "finished" and errors == 0 else 1
