@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -168,3 +172,53 @@ def test_change_records_and_tombstones_validate(store):
     (gone,) = [r for r in export_records(store, all_members=True) if r["article_id"] == "z"]
     assert_valid(gone)
     assert gone["gone_status"] == 410 and gone["gone_at"] and gone["seq"] == changes[-1]["seq"]
+
+
+@contextmanager
+def _read_only(directory: Path):
+    """``directory`` made read-only for this process: chmod for a user, a read-only bind mount
+    for root (whom permissions do not stop)."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield directory
+        finally:
+            directory.chmod(0o755)
+        return
+    view = directory.parent / f"{directory.name}-ro"
+    view.mkdir()
+    for cmd in (["mount", "--bind", str(directory), str(view)], ["mount", "-o", "remount,ro,bind", str(view)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, f"{' '.join(cmd)}: {proc.stderr}"
+    try:
+        yield view
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=True)
+        view.rmdir()
+
+
+def test_export_and_records_from_a_read_only_data_directory(tmp_path):
+    data = tmp_path / "data"
+    store = open_store(DataDir(data))
+    _populate(store)
+    expected = list(export_records(store))
+    store.close()
+    with _read_only(data) as ro:
+        with pytest.raises(OSError):
+            (ro / "probe").write_text("x")
+        reader = open_store(DataDir(ro), read_only=True)
+        try:
+            assert list(export_records(reader)) == expected
+            write_parquet(export_records(reader), "story", tmp_path / "s.parquet")
+        finally:
+            reader.close()
+        # The API on the same read-only directory.
+        from fastapi.testclient import TestClient
+
+        from crawler.api import TokenSet, create_app
+
+        app = create_app(lambda: open_store(DataDir(ro), read_only=True), TokenSet(["t" * 20]))
+        with TestClient(app) as client:
+            body = client.get("/stories", headers={"Authorization": "Bearer " + "t" * 20}).json()
+        assert body["stories"] == expected
+    assert pq.read_table(tmp_path / "s.parquet").to_pylist() == expected
