@@ -77,6 +77,7 @@ DEFAULT_REQUEST_HEADERS = {
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 CRAWLER_ROBOTS_RETRY_AFTER = 600  # seconds: an unreachable robots.txt (5xx, no answer) is asked again
+CRAWLER_ROBOTS_MAX_AGE = 86400.0  # seconds a host's robots.txt rules are used before asking again
 
 # -- components ------------------------------------------------------------------------------
 EXTENSIONS = {

@@ -31,7 +31,7 @@ def demo():
     server.stop()
 
 
-def start_serve(data, sources, proxy, metrics_port=None):
+def start_serve(data, sources, proxy, metrics_port=None, *settings):
     env = {**os.environ, **CRAWL_ENV, "http_proxy": proxy, "HTTP_PROXY": proxy}
     for var in ("no_proxy", "NO_PROXY"):
         env.pop(var, None)
@@ -39,6 +39,8 @@ def start_serve(data, sources, proxy, metrics_port=None):
             "--schedule", SCHEDULE]
     if metrics_port:
         args += ["--metrics-port", str(metrics_port)]
+    for setting in settings:
+        args += ["-s", setting]
     return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -109,7 +111,8 @@ def test_serve_picks_up_new_edition_and_stops_cleanly(tmp_path, demo):
     sources.write_text(demo.sources_toml(), encoding="utf-8")
     portal_names = sorted({a.portal for a in manifest.articles(1)})
     metrics_port = free_port()
-    proc = start_serve(data, sources, demo.proxy, metrics_port)
+    # robots.txt rules older than 3 s are read again (a day in production)
+    proc = start_serve(data, sources, demo.proxy, metrics_port, "CRAWLER_ROBOTS_MAX_AGE=3")
     try:
         # every portal has finished a first cycle that stored its articles
         wait_for("a first cycle of every portal",
@@ -172,6 +175,8 @@ def test_serve_picks_up_new_edition_and_stops_cleanly(tmp_path, demo):
             assert a.ended_at <= b.started_at, (a, b)
     serve_records = [j for j in jobs(data) if j.portals[:1] == ["(serve)"]]
     assert [j.status for j in serve_records] == ["stopped"]
+    # a long-running crawl reads robots.txt again when the rules are old (3 hosts, more reads)
+    assert serve_records[0].stats.get("robotstxt/request_count", 0) > len(portal_names), serve_records[0].stats
 
     # the WARC files reached the archive, are valid, and nothing waits in the spool
     assert not list((data / "warc-spool").glob("*.warc.gz"))

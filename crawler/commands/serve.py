@@ -29,11 +29,20 @@ def register(subparsers) -> None:
                    help="serve Prometheus metrics on http://ADDR:PORT/metrics")
     p.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
                    help="address the metrics listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                   help="override a Scrapy/crawler setting (repeatable), as for `crawler crawl`")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from crawler.commands.crawl import parse_settings
     from crawler.runner import CrawlFailed, run_serve
+
+    try:
+        extra = parse_settings(args.settings)
+    except ValueError as exc:
+        print(f"crawler serve: {exc}", file=sys.stderr)
+        return 2
 
     if args.schedule:
         from crawler.service.schedule import ScheduleError, parse_schedule
@@ -46,7 +55,7 @@ def run(args) -> int:
     try:
         run_serve(args.data_dir, sources=args.sources, portals=args.portal, archive=args.archive,
                   schedule=args.schedule, metrics_port=args.metrics_port, metrics_addr=args.metrics_addr,
-                  extra_settings=getattr(args, "extra_settings", None))
+                  extra_settings=extra)
     except PreflightError as exc:
         print(f"crawler serve: {exc}", file=sys.stderr)
         return 2

@@ -37,6 +37,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         self.retry_after = crawler.settings.getfloat("CRAWLER_ROBOTS_RETRY_AFTER", 600.0)
         self._unreachable: dict[str, float] = {}  # netloc -> monotonic time to ask again
         self._crawl_delays: dict[str, float] = {}  # netloc -> Crawl-delay for our agent
+        # `crawler serve` runs for weeks: rules older than this are fetched again (RFC 9309: 24 h)
+        self.max_age = crawler.settings.getfloat("CRAWLER_ROBOTS_MAX_AGE", 86400.0)
+        self._fetched: dict[str, float] = {}  # netloc -> monotonic time the rules were read
 
     async def process_request(self, request, spider=None):
         await super().process_request(request)
@@ -50,6 +53,11 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if again is not None and time.monotonic() >= again and not isinstance(self._parsers.get(netloc), Deferred):
             del self._unreachable[netloc]
             self._parsers.pop(netloc, None)  # unreachable before: ask again
+        fetched = self._fetched.get(netloc)
+        if fetched is not None and time.monotonic() - fetched > self.max_age \
+                and not isinstance(self._parsers.get(netloc), Deferred):
+            del self._fetched[netloc]
+            self._parsers.pop(netloc, None)  # stale: ask again
         parser = await super().robot_parser(request)
         if parser is None:
             cached = self._parsers.get(netloc)
@@ -69,6 +77,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             self._mark_unreachable(netloc, f"HTTP {status}")
             body = DISALLOW_ALL
         await super()._parse_robots(response.replace(body=body), netloc, request)
+        self._fetched[netloc] = time.monotonic()
         self._note_crawl_delay(self._parsers.get(netloc), netloc, request)
 
     def _robots_error(self, exc, netloc):
