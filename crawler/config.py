@@ -50,6 +50,10 @@ class Portal:
     download_delay: float | None = None
     concurrency: int | None = None
     user_agent: str | None = None
+    # Page type: extra schema.org / og:type types that mark this portal's articles, or every
+    # fetched article URL taken as an article (force_article).
+    article_types: tuple[str, ...] = ()
+    force_article: bool = False
 
     def is_article_url(self, url: str) -> bool:
         return bool(self.article_pattern) and re.search(self.article_pattern, url) is not None
@@ -155,6 +159,7 @@ def _check_known(table: dict, known: set[str], where: str, what: str) -> None:
 _PORTAL_KEYS = {
     "name", "allowed_domains", "feeds", "sitemaps", "start_pages", "article_pattern",
     "language", "timezone", "residue", "schedule", "download_delay", "concurrency", "user_agent",
+    "article_types", "force_article",
 }
 
 
@@ -221,6 +226,9 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         except SelectorError as exc:
             raise ConfigError(f"{where}: drop selector {sel!r} is not valid CSS: {exc}") from None
     delay, concurrency, agent = _politeness(entry, where)
+    force = entry.get("force_article", False)
+    if not isinstance(force, bool):
+        raise ConfigError(f"{where}: 'force_article' must be true or false")
     return Portal(
         name=name,
         allowed_domains=domains,
@@ -235,6 +243,8 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         download_delay=delay,
         concurrency=concurrency,
         user_agent=agent,
+        article_types=tuple(t.lower() for t in str_list("article_types")),
+        force_article=force,
     )
 
 

@@ -115,14 +115,20 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Discovered]]:
     return ("index" if kind == "sitemapindex" else "urlset"), out
 
 
+DROPPED_RETRY = timedelta(hours=24)  # a dropped page a feed lists again: fetched again after this
+
+
 def needs_fetch(
-    state: UrlState | None, lastmod: str | None, *, now: datetime | None = None, gone_retry_days: float = 7
+    state: UrlState | None, lastmod: str | None, *, now: datetime | None = None, gone_retry_days: float = 7,
+    listed: bool = False,
 ) -> tuple[bool, str]:
     """Should a crawl fetch this article URL? Returns the decision and why.
 
     Known URLs (articles, redirects, non-articles, dropped pages) are fetched again only when a
     feed or sitemap announces a ``lastmod`` later than the one recorded at the last fetch; failed
-    fetches are retried; 404/410 pages after a while.
+    fetches are retried; 404/410 pages after a while; pages dropped as not an article (or left
+    empty) when the portal's feed or sitemap lists them again (``listed``), at most once a day,
+    so better rules get to see them.
     """
     if state is None:
         return True, "new"
@@ -132,6 +138,10 @@ def needs_fetch(
         fetched = datetime.fromisoformat(state.fetched_at)
         if (now or datetime.now(timezone.utc)) - fetched >= timedelta(days=gone_retry_days):
             return True, "retry-gone"
+    if listed and state.status in ("not-article", "dropped"):
+        fetched = datetime.fromisoformat(state.fetched_at)
+        if (now or datetime.now(timezone.utc)) - fetched >= DROPPED_RETRY:
+            return True, "retry-dropped"
     # Compared with the lastmod recorded at the last fetch, or, where none was announced then,
     # with the time of that fetch.
     baseline = state.lastmod or state.fetched_at

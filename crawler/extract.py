@@ -22,6 +22,7 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 _WS = re.compile(r"\s+")
+PAYWALL_TEASER_CHARS = 2000  # a page behind a paywall with less text than this shows a teaser only
 
 DATELINE_RE = re.compile(
     r"^(?P<place>[A-ZÄÖÜ][\w.'’-]*(?:[ /][A-ZÄÖÜa-zäöü][\w.'’-]*){0,3})?\s*"
@@ -154,7 +155,7 @@ def extract_article(
     HTML: an unparseable page gives empty text and ``None`` metadata."""
     result = {"url": url, "canonical_url": None, "title": None, "text": "", "authors": [],
               "published": None, "modified": None, "section": None, "dateline": None,
-              "language": language}
+              "language": language, "paywalled": False, "paywall": None}
     tree = load_html(html)
     if tree is None:
         return result
@@ -184,5 +185,8 @@ def extract_article(
     result.update({k: meta[k] for k in ("canonical_url", "title", "authors", "published", "modified", "section")})
     result["text"] = text
     result["dateline"] = dateline
+    # only a teaser behind a paywall: declared or marked, and no full text came through
+    if meta.get("paywall") and len(text) < PAYWALL_TEASER_CHARS:
+        result["paywalled"], result["paywall"] = True, meta["paywall"]
     result["language"] = meta.get("language") or guess_language(text) or language
     return result

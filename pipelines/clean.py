@@ -35,6 +35,7 @@ class CleanPipeline(StagePipeline):
             learn=self.learn,
         )
         if not result.text.strip():
+            self.stats.inc_value("pipeline/clean/empty")
             raise DropItem(f"nothing left after cleaning {item['url']}")
         item["text"] = result.text
         item["removed"] = list(result.removed)

@@ -12,7 +12,7 @@ from crawler.urls import article_id_for, canonicalize_url
 from pipelines._base import StagePipeline
 
 EXTRACTED_FIELDS = (
-    "title", "text", "authors", "published", "modified", "section", "dateline", "language",
+    "title", "text", "authors", "published", "modified", "section", "dateline", "language", "paywalled",
 )
 
 
@@ -36,6 +36,8 @@ class ExtractPipeline(StagePipeline):
         if not (result.get("text") or "").strip():
             self.stats.inc_value("pipeline/extract/empty")
             raise DropItem(f"no article text extracted from {item['url']}")
+        if result.get("paywalled"):  # a teaser behind a paywall, flagged with the evidence
+            self.stats.inc_value(f"pipeline/extract/paywalled/{result.get('paywall')}")
         for key in EXTRACTED_FIELDS:
             item[key] = result.get(key)
         self._adopt_declared_canonical(item, result.get("canonical_url"), portal)

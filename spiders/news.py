@@ -256,7 +256,7 @@ class NewsSpider(scrapy.Spider):
         for url in outlinks:
             yield from self._article_request(portal, url, None, response.url, listed=False)
 
-    async def _analyze(self, portal, response, *, article: bool):
+    async def _analyze(self, portal, response, *, article: bool, listed: bool = False):
         """Page type, outlinks and (``article``) extraction from one parse in a worker, or
         ``None`` when the page is past a bound (size, time budget): then it is recorded, in the
         log, the stats and (for an article URL) the crawl state, and the crawl goes on."""
@@ -268,7 +268,7 @@ class NewsSpider(scrapy.Spider):
         offload = self.offload or InlineOffload()
         try:
             return await offload.cpu(analyze_page, response.text, response.url, self.page_options[portal.name],
-                                     article=article)
+                                     article=article, listed=listed)
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
         except WorkerDied as exc:
@@ -297,7 +297,9 @@ class NewsSpider(scrapy.Spider):
             return
         # Decided again at every announcement: a feed announcing a newer lastmod after a
         # section page linked the URL (without one) still gets the update fetched.
-        fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days)
+        listed_article = listed and via != "retry" and portal.is_article_url(url)
+        fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days,
+                                 listed=listed_article)
         if canonical not in self.decided or fetch:
             self.stats.inc_value(f"crawler/article_urls/{why}")
         self.decided.add(canonical)
@@ -310,7 +312,7 @@ class NewsSpider(scrapy.Spider):
             errback=self.article_failed,
             meta={
                 "portal": portal.name, "lastmod": lastmod, "discovered_via": via, "canonical": canonical,
-                "redirected_from": redirected_from,
+                "redirected_from": redirected_from, "listed": listed_article,
                 # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
                 # target goes through the same once-per-crawl and incremental checks.
                 "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,
@@ -327,11 +329,12 @@ class NewsSpider(scrapy.Spider):
                 yield request
             return
         final = canonicalize_url(response.url)
-        page = await self._analyze(portal, response, article=True)
+        page = await self._analyze(portal, response, article=True, listed=bool(response.meta.get("listed")))
         if page is None:
             return
         if not page["is_article"]:
             self.stats.inc_value("crawler/not_article")
+            self.stats.inc_value(f"crawler/not_article/{page['evidence']}")  # the reason of every drop
             self.logger.info("not an article (%s): %s", page["evidence"], response.url)
             self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
             return

@@ -117,3 +117,11 @@ def test_known_url_without_recorded_lastmod_compares_with_fetch_time():
     assert needs_fetch(state, newer) == (True, "lastmod-changed")
     assert needs_fetch(state, older) == (False, "known")
     assert needs_fetch(_state("dropped", "2026-11-23T10:00:00+00:00"), "2026-11-23T10:00:00+00:00")[0] is False
+
+
+def test_dropped_pages_retried_when_a_feed_lists_them_again():
+    for status in ("not-article", "dropped"):
+        assert needs_fetch(_state(status, days_ago=2), None, listed=True) == (True, "retry-dropped")
+        assert needs_fetch(_state(status, days_ago=2), None) == (False, "known")  # only linked: not again
+        assert needs_fetch(_state(status, days_ago=0), None, listed=True) == (False, "known")  # once a day
+    assert needs_fetch(_state("article", days_ago=2), None, listed=True) == (False, "known")

@@ -94,7 +94,7 @@ def process_page(html: bytes, url: str | None, portal: _Portal, templates, learn
         "url": url or art["canonical_url"], "title": art["title"], "text": res.text,
         "published": art["published"], "modified": art["modified"], "authors": art["authors"],
         "section": art["section"], "dateline": art["dateline"], "language": art["language"],
-        "canonical_url": art["canonical_url"], "removed": res.removed, "warnings": res.warnings,
+        "canonical_url": art["canonical_url"], "paywalled": art["paywalled"], "removed": res.removed, "warnings": res.warnings,
         "catalogue_version": res.catalogue_version,
     }
 

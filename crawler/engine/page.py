@@ -20,23 +20,29 @@ class PageOptions:
     timezone: str = "Europe/Berlin"
     drop_selectors: tuple[str, ...] = ()
     language: str | None = "de"
+    article_types: tuple[str, ...] = ()
+    force_article: bool = False
 
     @classmethod
     def for_portal(cls, portal) -> "PageOptions":
-        return cls(portal.timezone, tuple(portal.residue.drop_selectors), portal.language)
+        return cls(portal.timezone, tuple(portal.residue.drop_selectors), portal.language,
+                   tuple(portal.article_types), portal.force_article)
 
 
-def analyze_page(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True) -> dict:
+def analyze_page(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True,
+                 listed: bool = False) -> dict:
     """``{"is_article", "evidence", "outlinks", "stylesheets", "article"}``; ``article`` (the fields of
     :func:`crawler.extract.extract_article`) only for article pages when ``article`` is true
-    (listing pages only need their links)."""
+    (listing pages only need their links). ``listed``: the portal's feed or sitemap announced
+    the URL and it matches the article pattern (see :func:`crawler.pagetype.is_article_page`)."""
     tree = load_html(html) if html else None
     if tree is None:
         return {"is_article": False, "evidence": "unparseable" if html else "not-html", "outlinks": [], "article": None}
     links = outlinks(tree, url)  # before extraction, which prunes the tree
     if not article:
         return {"is_article": False, "evidence": "listing", "outlinks": links, "article": None}
-    is_article, evidence = is_article_page(tree)
+    is_article, evidence = is_article_page(tree, listed=listed, article_types=options.article_types,
+                                           force=options.force_article)
     fields, styles = None, []
     if is_article:
         styles = stylesheets(tree, url)

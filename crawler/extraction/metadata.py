@@ -76,6 +76,20 @@ def pick_canonical(page: Page) -> str | None:
     return urljoin(page.url or "", og) if og else None
 
 
+_PAYWALL_MARKUP = '//body//*[contains(@class,"paywall") or contains(@id,"paywall") or contains(@class,"Paywall")]'
+
+
+def pick_paywall(page: Page) -> str | None:
+    """Why the page may show only a teaser: the article declares ``isAccessibleForFree: false``
+    (schema.org paywall markup, also on a part), or paywall elements are in the page."""
+    parts = page.article.get("hasPart")
+    parts = parts if isinstance(parts, list) else [parts]
+    for obj in [page.article, *parts]:
+        if isinstance(obj, dict) and str(obj.get("isAccessibleForFree")).strip().lower() in ("false", "0", "no"):
+            return "json-ld"
+    return "markup" if page.tree.xpath(_PAYWALL_MARKUP + "[1]") else None
+
+
 def extract_metadata(tree, url: str | None, tz: str) -> dict:
     """Title, authors, dates, section, language, canonical URL and description."""
     page = parse_page(tree, url, tz)
@@ -91,4 +105,5 @@ def extract_metadata(tree, url: str | None, tz: str) -> dict:
         "language": pick_language(page),
         "canonical_url": canonical,
         "description": clean(page.meta.get("description") or page.meta.get("og:description")) or None,
+        "paywall": pick_paywall(page),
     }
