@@ -53,6 +53,9 @@ def test_search_index_syncs_incrementally_and_facets_narrow(store, tmp_path):
     hits = index.search("Bünde").hits
     assert {h.article_id for h in hits} == {"a1", "a2"}
     assert index.search("buende", {"portal": "tagesblick"}).total == 1
+    assert {h.article_id for h in index.search("Feuerw*").hits} == {"a1", "a2"}  # Feuerwehr, Feuerwehrleute
+    assert index.search("Feuerwehr").total == 1
+    assert index.search("Loesch*").total == index.search("lösch*").total == 2
     result = index.search("")
     assert dict((v, n) for v, _, n in result.facets["section"]) == {"Politik": 2, "Wirtschaft": 1}
     assert [label for _, label, _ in result.facets["cluster"]][0] == "Großbrand in Bünde"

@@ -19,14 +19,21 @@ _GERMAN = snowballstemmer.stemmer("german")
 _TRANSCRIBED = re.compile(r"(?<![aeiou])(a|o|u)e")
 
 
+def _unaccent(text: str) -> str:
+    text = unicodedata.normalize("NFKD", _TRANSCRIBED.sub(r"\1", text))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=200_000)
 def term(word: str) -> str:
     """The index term of one word."""
     w = word.casefold().replace("ß", "ss")
-    stem = _GERMAN.stemWord(w)  # Snowball's German stemmer also removes umlaut accents
-    stem = _TRANSCRIBED.sub(r"\1", stem)
-    stem = unicodedata.normalize("NFKD", stem)
-    return "".join(c for c in stem if not unicodedata.combining(c))
+    return _unaccent(_GERMAN.stemWord(w))  # Snowball's German stemmer also removes umlaut accents
+
+
+def prefix(word: str) -> str:
+    """A prefix as typed ("Präsid", "Praesid"), folded like terms but not stemmed."""
+    return _unaccent(word.casefold().replace("ß", "ss"))
 
 
 def terms(text: str) -> list[str]:
@@ -38,14 +45,21 @@ def analyzed(text: str) -> str:
     return " ".join(terms(text))
 
 
+PREFIX = "*"  # a clause ending in it matches every term that starts with its last term
+
+
 def parse_query(q: str) -> list[list[str]]:
     """A query as a list of clauses, each a list of terms (a phrase when longer than one).
-    Words outside quotes are single-term clauses; every clause must match."""
+    Words outside quotes are single-term clauses; every clause must match. A word ending in
+    ``*`` ("Renten*") is a prefix: its clause ends with ``PREFIX``."""
     clauses: list[list[str]] = []
     for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q or ""):
         found = terms(phrase if phrase else word)
         if phrase and found:
             clauses.append(found)
+        elif word.endswith("*") and found:
+            clauses.extend([t] for t in found[:-1])
+            clauses.append([prefix(WORD.findall(word)[-1]), PREFIX])
         else:
             clauses.extend([t] for t in found)
     return clauses
@@ -53,7 +67,13 @@ def parse_query(q: str) -> list[list[str]]:
 
 def fts_match(clauses: list[list[str]]) -> str:
     """The FTS5 MATCH expression for parsed clauses (terms quoted: no operator injection)."""
-    return " AND ".join('"' + " ".join(c) + '"' for c in clauses)
+    parts = []
+    for c in clauses:
+        if c[-1] == PREFIX:
+            parts.append('"' + " ".join(c[:-1]) + '" *')
+        else:
+            parts.append('"' + " ".join(c) + '"')
+    return " AND ".join(parts)
 
 
 def highlight(text: str, wanted: set[str], width: int = 30) -> list[tuple[str, bool]]:

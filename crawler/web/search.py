@@ -165,7 +165,7 @@ class SearchIndex:
             facets = {f: self._facet(db, f, cond, params) for f in FACETS}
         finally:
             db.close()
-        wanted = {t for c in clauses for t in c}
+        wanted = {t for c in clauses for t in c if t != analyzer.PREFIX}
         hits = [Hit(r["article_id"], r["title"] or r["url"], r["url"], r["portal"], r["section"], r["day"],
                     r["language"], r["published"], r["cluster_id"], bool(r["is_representative"]),
                     analyzer.highlight(r["text"] or "", wanted), r["gone_at"]) for r in rows]
