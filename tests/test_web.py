@@ -66,6 +66,13 @@ def test_search_index_syncs_incrementally_and_facets_narrow(store, tmp_path):
     assert index.sync(store) == 1
     assert index.search("Bundesrat").total == 1 and index.search("Bundestag").total == 0
     assert index.sync(store) == 0
+    # Pointed at another store (a fresh crawl in the same place): the index starts over.
+    other = SQLiteArticleStore(tmp_path / "other.sqlite")
+    other.save_article(_version("b1", "http://c.test/1", "Wahl in Bremen", "Die Bürgerschaft wählt."),
+                       ClusterAssignment("c9", "b1"))
+    assert index.sync(other) == 1
+    assert index.search("").total == 1 and index.search("Bürgerschaft").total == 1
+    other.close()
 
 
 def test_snippet_marks_the_matching_words():

@@ -101,6 +101,10 @@ class SearchIndex:
         last = int(row[0]) if row else 0
         done = 0
         db.execute("BEGIN")
+        if last and store.max_seq() < last:  # a different (or restored) store: start over
+            db.execute("DELETE FROM docs")
+            db.execute("DELETE FROM fts")
+            last = 0
         for rec in store.changes_after(last):
             self._upsert(db, rec)
             last = max(last, int(rec["seq"]))
