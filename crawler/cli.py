@@ -11,7 +11,8 @@ from crawler import __version__
 from crawler.datadir import resolve_data_dir
 from crawler.store import STORE_ENV, StoreError
 
-COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "health", "web")
+COMMANDS = ("crawl", "demo", "serve", "export", "api", "extract", "dedup", "archive", "jobs", "health", "web",
+            "reprocess")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,8 @@
 """Store stage: articles, versions, clusters and provenance into the article store."""
 
-import hashlib
-
-from crawler.store import ArticleVersion, ClusterAssignment, UrlState
+from crawler.store import ArticleVersion, ClusterAssignment, UrlState, text_hash
 from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
-
-
-def text_hash(text: str) -> str:
-    return "sha256:" + hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 class StorePipeline(StagePipeline):

@@ -22,6 +22,7 @@ from crawler.store.base import (
     SaveResult,
     StoreError,
     UrlState,
+    text_hash,
 )
 from crawler.store.schema import STORE_SCHEMA_VERSION
 from crawler.store.sql import SchemaError
@@ -88,6 +89,7 @@ def redact(uri: str) -> str:
 
 
 __all__ = [
+    "text_hash",
     "CHANGE_KINDS", "SCHEMA_VERSION", "STORE_SCHEMA_VERSION", "ArticleStore", "ArticleVersion", "Change",
     "ClusterAssignment", "JobRecord", "SaveResult", "SchemaError", "StoreError", "StoreURIError", "UrlState",
     "SQLiteArticleStore", "open_store", "redact", "store_missing", "store_uri",

@@ -27,6 +27,8 @@ assigned in commit order.
 
 from __future__ import annotations
 
+import hashlib
+
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -39,6 +41,11 @@ class StoreError(RuntimeError):
 SCHEMA_VERSION = 2  # of the exported records, schema/*.json (the tables' version: crawler.store.schema)
 
 CHANGE_KINDS = ("new-article", "new-version", "left", "joined", "representative", "gone", "restored")
+
+
+def text_hash(text: str) -> str:
+    """Hash of a version's text, whitespace-normalised: equal hashes mean "unchanged"."""
+    return "sha256:" + hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 @dataclass
