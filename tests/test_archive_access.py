@@ -89,6 +89,7 @@ def test_find_and_get_on_an_s3_archive(tmp_path, s3_uri):
     page = TestClient(create_app(ctx)).get(f"/replay/{found[0]['timestamp']}/{SEED_URL}")
     assert page.status_code == 200 and "Kreml-Sprecher Dmitri Peskow" in page.text
     assert page.headers["memento-datetime"].endswith("GMT")
+    assert "script-src 'none'" in page.headers["content-security-policy"]
 
 
 def test_wacz_of_the_demo_crawl_validates(tmp_path):

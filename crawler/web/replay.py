@@ -16,8 +16,10 @@ from crawler.archive.collection import Capture, CollectionIndex
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
 _KEEP_SCHEMES = ("data:", "javascript:", "mailto:", "tel:", "about:", "#")
-# Archived pages may only load what the replay serves (no live-web leaks).
-CSP = "default-src 'self' 'unsafe-inline' data: blob:"
+# Archived pages may only load what the replay serves (no live-web leaks), and their scripts do
+# not run: they would run with the origin (and the token cookie) of the archivist's pages.
+CSP = ("default-src 'self' data: blob:; style-src 'self' 'unsafe-inline' data:; script-src 'none'; "
+       "object-src 'none'; form-action 'none'; base-uri 'none'")
 
 
 @dataclass
