@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -91,9 +93,9 @@ def make_portal():
         p.stop()
 
 
-def crawl(sources: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+def crawl(sources: Path, data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return run_cli("crawl", "--sources", str(sources), "--data-dir", str(data), *NO_POLITENESS, *args,
-                   check=False, env={"http_proxy": "", "https_proxy": "", "no_proxy": "*"})
+                   check=False, env={"http_proxy": "", "https_proxy": "", "no_proxy": "*"}, timeout=timeout)
 
 
 def exported(data: Path) -> dict[str, dict]:
@@ -219,3 +221,52 @@ def test_utf8_labelled_windows_1252_keeps_its_umlauts(make_portal, tmp_path):
     assert "Brücke" in record["text"] or "Bürger" in record["text"] or "Ärztin" in record["text"]
     assert "Ã" not in record["text"] + record["title"]
     assert not any("replacement character" in w for w in record.get("warnings", []))
+
+
+def test_a_25_mb_page_does_not_hold_up_the_50_articles_beside_it(make_portal, tmp_path):
+    """The big page is fetched first and analysed in one worker while the other handles the 50
+    normal articles: all 50 are stored before the big page's outcome (stored after them, by
+    change sequence, or recorded as over its time budget after them, by store time)."""
+    big = "/artikel/riesig.html"
+    paragraph = "<p>" + " ".join(WORDS) * 3 + "</p>"
+    page = article(0).replace("</article>", paragraph * (25 * 1024 * 1024 // len(paragraph)) + "</article>")
+    normal = [f"/artikel/{n}.html" for n in range(1, 51)]
+    big_sent = threading.Event()
+
+    def send_big():
+        threading.Timer(1.0, big_sent.set).start()  # ample for 25 MB over the loopback
+        return html(page)
+
+    early: list[int] = []
+
+    def after_big(n):  # the normal articles answer once the big page is on its way
+        def respond():
+            if not big_sent.wait(60):
+                early.append(n)
+            return html(article(n))
+        return respond
+
+    routes = {"/robots.txt": (200, b"", "text/plain"), big: send_big}
+    routes.update({p: after_big(n) for n, p in enumerate(normal, 1)})
+    portal = make_portal(routes)
+    # Scrapy's scheduler is last-in first-out: the last entry is asked for first
+    portal.routes["/feed.xml"] = (200, rss(portal.base, [*normal, big]), "application/rss+xml")
+    data = tmp_path / "data"
+    crawl(portal.sources(tmp_path), data, "-s", "CRAWLER_WORKERS=2", "-s", "CRAWLER_EXTRACT_MAX_BYTES=0",
+          "-s", "CRAWLER_PAGE_TIME_BUDGET=30", timeout=600)
+    assert big in portal.hits and not early, early  # no article answered before the big page was sent
+    records = exported(data)
+    assert {portal.base + p for p in normal} <= set(records)
+    last_normal = max(records[portal.base + p]["seq"] for p in normal)
+    if portal.base + big in records:  # analysed within its budget: stored after the others
+        assert records[portal.base + big]["seq"] > last_normal
+        return
+    db = sqlite3.connect(data / "articles.sqlite")  # past its budget: recorded after the others
+    try:
+        (big_state, big_done), = db.execute("SELECT status, fetched_at FROM url_state WHERE url LIKE ?",
+                                            (f"%{big}",)).fetchall()
+        stored = [row[0] for row in db.execute("SELECT at FROM changes")]
+    finally:
+        db.close()
+    assert big_state == "over-time-budget", big_state
+    assert len(stored) == 50 and max(stored)[:19] <= big_done[:19], (max(stored), big_done)
