@@ -48,19 +48,28 @@ def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
 def create_app(ctx: WebContext, token: str | None = None) -> FastAPI:
     app = FastAPI(title="crawler web", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
-
     if token:
-        @app.middleware("http")
-        async def require_token(request: Request, call_next):
-            given = (request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
-                     or request.headers.get("authorization", "").removeprefix("Bearer ").strip())
-            if not given or not hmac.compare_digest(given.encode(), token.encode()):
-                return PlainTextResponse("a token is required: ?token=... or Authorization: Bearer ...", 401)
-            response = await call_next(request)
-            if request.query_params.get("token"):
-                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-            return response
+        _require_token(app, token)
+    _pages(app, ctx)
+    _replay(app, ctx)
+    _memento(app, ctx)
+    return app
 
+
+def _require_token(app: FastAPI, token: str) -> None:
+    @app.middleware("http")
+    async def require_token(request: Request, call_next):
+        given = (request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
+                 or request.headers.get("authorization", "").removeprefix("Bearer ").strip())
+        if not given or not hmac.compare_digest(given.encode(), token.encode()):
+            return PlainTextResponse("a token is required: ?token=... or Authorization: Bearer ...", 401)
+        response = await call_next(request)
+        if request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+
+def _pages(app: FastAPI, ctx: WebContext) -> None:
     @app.get("/", include_in_schema=False)
     def home():
         return RedirectResponse("/search", 302)
@@ -102,6 +111,8 @@ def create_app(ctx: WebContext, token: str | None = None) -> FastAPI:
             "me": me, "ts": timestamp14(versions[-1].fetched_at),
             "row_gone": me if me and me.get("gone_at") else None})
 
+
+def _replay(app: FastAPI, ctx: WebContext) -> None:
     @app.get("/replay/{ts}/{url:path}")
     def replay_page(request: Request, ts: str, url: str):
         ctx.refresh()
@@ -135,6 +146,8 @@ def create_app(ctx: WebContext, token: str | None = None) -> FastAPI:
         response.headers["link"] = memento.link_header(base, cap.url, ctx.collection.captures(cap.url), cap)
         return response
 
+
+def _memento(app: FastAPI, ctx: WebContext) -> None:
     @app.get("/timemap/link/{url:path}")
     def timemap(request: Request, url: str):
         ctx.refresh()
@@ -158,8 +171,6 @@ def create_app(ctx: WebContext, token: str | None = None) -> FastAPI:
         return Response(status_code=302, headers={
             "location": memento.memento_url(base, cap), "vary": "accept-datetime",
             "link": memento.link_header(base, url, ctx.collection.captures(url), cap)})
-
-    return app
 
 
 def _error(request: Request, status: int, message: str):
