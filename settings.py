@@ -26,6 +26,10 @@ CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
 CRAWLER_PORTALS = []  # empty: every portal in the sources file
 CRAWLER_WARC_PREFIX = "crawl"
 CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
+CRAWLER_WARC_MAX_AGE = 3600  # ... and after an hour (seconds; 0: by size only)
+# At shutdown, upload attempts stop after this many seconds (an S3 outage cannot hold up the
+# exit); files not uploaded stay in the spool and are shipped by the next run.
+CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS = 300
 # Unchanged payloads of a URL archived before become WARC revisit records (identical-payload-digest)
 # pointing at the original; digest index: None -> <data dir>/warc-digests.sqlite, a path, or
 # redis://host:port/db shared by the crawlers writing to one store.
@@ -76,6 +80,13 @@ COOKIES_ENABLED = False
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "de,en;q=0.8",
+    # only codings the archive toolchain replays (warcio, pywb 2.10, py-wacz): no br, no zstd
+    "Accept-Encoding": "gzip, deflate",
+}
+# WARC capture at the connection: Scrapy's HTTP/1.1 handler recording the bytes sent/received.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
+    "https": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
 }
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5

@@ -357,9 +357,11 @@ def pywb_bin_dir() -> Path:
 class Pywb:
     """A pywb ``wayback`` server on 127.0.0.1 over one collection made from WARC files."""
 
-    def __init__(self, warcs: list[Path], base_dir: Path, coll: str = "crawl", index: Path | None = None):
+    def __init__(self, warcs: list[Path], base_dir: Path, coll: str = "crawl", index: Path | None = None,
+                 indexes: list[Path] | None = None):
         """``index``: a CDXJ file used as the collection's index as it is (the WARC files are
-        copied beside it, not re-indexed by ``wb-manager add``)."""
+        copied beside it, not re-indexed by ``wb-manager add``); ``indexes``: several CDXJ
+        files (e.g. the sidecars) served as they are, WARCs and indexes linked."""
         self.bin = pywb_bin_dir()
         self.dir = Path(base_dir)
         self.coll = coll
@@ -372,12 +374,19 @@ class Pywb:
             capture_output=True, timeout=120,
         )
         run("init", coll)
-        if index is None:
+        if index is None and indexes is None:
             run("add", coll, *[str(w) for w in warcs])
             return
+        cdir = self.dir / "collections" / coll
+        if index is not None:
+            for w in warcs:
+                shutil.copy(w, cdir / "archive" / Path(w).name)
+            shutil.copy(index, cdir / "indexes" / "index.cdxj")
+            return
         for w in warcs:
-            shutil.copy(w, self.dir / "collections" / coll / "archive" / Path(w).name)
-        shutil.copy(index, self.dir / "collections" / coll / "indexes" / "index.cdxj")
+            (cdir / "archive" / Path(w).name).symlink_to(Path(w).resolve())
+        for i in indexes:
+            (cdir / "indexes" / Path(i).name).symlink_to(Path(i).resolve())
 
     def start(self, timeout: float = 30) -> "Pywb":
         import urllib.request

@@ -288,3 +288,42 @@ def test_s3_outage_keeps_files_in_spool_then_next_run_ships(seaweedfs, s3_bucket
             uris += [u for (u, *_r) in chk.responses.values()]
     # every exchange arrived exactly once
     assert sorted(uris) == sorted(u for _, _, u in first + second)
+
+
+def test_metadata_record_stays_beside_its_response_across_a_rollover(tmp_path):
+    a = _archive(tmp_path, max_file_size=500)  # every exchange fills a file
+    p1 = a.write_exchange(url="http://x.test/1", status=200, body=_page(1))
+    p2 = a.write_exchange(url="http://x.test/2", status=200, body=_page(2))  # rolls file 1
+    assert p2.warc_file != p1.warc_file
+    m1 = a.write_metadata("http://x.test/1", {"via": "http://x.test/"}, concurrent_to=p1.record_id)
+    m2 = a.write_metadata("http://x.test/2", {"via": "http://x.test/"}, concurrent_to=p2.record_id)
+    assert (m1.warc_file, m2.warc_file) == (p1.warc_file, p2.warc_file)
+    files = a.close()
+    assert [f.name for f in files] == [p1.warc_file, p2.warc_file]
+    for f in files:
+        chk = check_warc(tmp_path / "archive" / f.name)
+        assert chk.ok and chk.by_type.get("metadata") == 1, chk.errors
+
+
+def test_files_roll_by_age_also_when_idle(tmp_path):
+    a = _archive(tmp_path, max_file_age=1e-9, drain_seconds=0)
+    p1 = a.write_exchange(url="http://x.test/1", status=200, body=_page(1))
+    a.tick()  # idle: the file is due, rolled and (no grace period) closed and shipped
+    a.tick()
+    assert a.current_file is None and [f.name for f in a.closed_files] == [p1.warc_file]
+    assert (tmp_path / "archive" / p1.warc_file).exists()
+    p2 = a.write_exchange(url="http://x.test/2", status=200, body=_page(2))
+    assert p2.warc_file != p1.warc_file
+    a.close()
+
+
+def test_every_record_names_the_warcinfo_of_its_file(tmp_path):
+    a = _archive(tmp_path)
+    p = a.write_exchange(url="http://x.test/1", status=200, body=_page(1))
+    a.write_metadata("http://x.test/1", {"via": "feed"}, concurrent_to=p.record_id)
+    [f] = a.close()
+    with open(tmp_path / "archive" / f.name, "rb") as fh:
+        recs = [r.rec_headers for r in ArchiveIterator(fh)]
+    info = recs[0].get_header("WARC-Record-ID")
+    assert recs[0].get_header("WARC-Type") == "warcinfo"
+    assert all(h.get_header("WARC-Warcinfo-ID") == info for h in recs[1:]) and len(recs) == 4

@@ -107,3 +107,67 @@ def test_kill9_then_restart_repairs_and_ships_s3(tmp_path, s3_uri):
     # nothing left behind in the spool, no stray temp/partial objects in the bucket
     assert not list((tmp_path / "spool").iterdir())
     assert all(b.name.endswith((".warc.gz", ".cdxj")) for b in store.list())
+
+
+def test_shutdown_during_a_store_outage_is_bounded_and_keeps_the_spool(tmp_path):
+    """With the store down, close(budget=0) makes no further upload attempt: the files stay in
+    the spool (the next run ships them) and close returns."""
+    class Down(LocalBlobStore):
+        attempts = 0
+
+        def put_file(self, local_path, name):
+            Down.attempts += 1
+            raise OSError("connection refused")
+
+    a = WarcArchive(tmp_path / "spool", Down(tmp_path / "archive"), run_id="outage",
+                    background_upload=False, upload_attempts=1, max_file_size=2000)
+    for i in range(4):
+        a.write_exchange(url=f"http://x.test/{i}", status=200, body=b"Text " * 400)
+    tried = Down.attempts  # each rolled file was tried once while writing
+    a.close(budget=0)
+    assert Down.attempts == tried  # no retries once the budget is spent
+    assert len(a.pending()) == len(a.closed_files) >= 2
+    b = WarcArchive(tmp_path / "spool", LocalBlobStore(tmp_path / "archive"), run_id="next",
+                    background_upload=False)
+    assert b.pending() == [] and len(b.recovered) == len(a.closed_files)
+    b.close()
+
+
+def _crashed_writer(tmp_path, idx=None):
+    a = WarcArchive(tmp_path / "spool", LocalBlobStore(tmp_path / "archive"), run_id="crashed",
+                    background_upload=False, digest_index=idx)
+    p = a.write_exchange(url="http://x.test/seite", status=200, body=b"Seite " * 300)
+    return a, p  # never closed: the process "died" with the file open in the spool
+
+
+def test_repair_never_keeps_a_request_whose_response_was_cut_off(tmp_path):
+    import gzip as _gzip
+
+    a, _ = _crashed_writer(tmp_path)
+    path = a.spool_dir / a.current_file
+    req = _gzip.compress(b"WARC/1.1\r\nWARC-Type: request\r\nContent-Length: 0\r\n\r\n\r\n\r\n")
+    resp = _gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 4000)
+    with open(path, "ab") as fh:  # a complete request member, then its response cut off
+        fh.write(req + resp[: len(resp) // 2])
+    b = WarcArchive(tmp_path / "spool", LocalBlobStore(tmp_path / "archive"), run_id="next",
+                    background_upload=False)
+    [rec] = b.recovered
+    chk = check_warc(tmp_path / "archive" / rec.name)
+    assert chk.ok, chk.errors  # no orphan request record
+    assert chk.by_type == {"warcinfo": 1, "request": 1, "response": 1}
+    b.close()
+
+
+def test_pages_fetched_again_after_a_crash_are_revisits_of_the_crashed_runs_records(tmp_path):
+    from crawler.archive import SqliteDigestIndex
+
+    idx = SqliteDigestIndex(tmp_path / "digests.sqlite")
+    a, original = _crashed_writer(tmp_path, idx)
+    b = WarcArchive(tmp_path / "spool", LocalBlobStore(tmp_path / "archive"), run_id="next",
+                    background_upload=False, digest_index=idx)
+    assert [r.name for r in b.recovered] == [original.warc_file]
+    p = b.write_exchange(url="http://x.test/seite", status=200, body=b"Seite " * 300)
+    assert p.refers_to and p.refers_to["record_id"] == original.record_id
+    assert p.refers_to["warc_file"] == original.warc_file
+    b.close()
+    idx.close()

@@ -12,7 +12,10 @@ Modules, one concept each:
 * :mod:`~crawler.archive.revisits` and :mod:`~crawler.archive.digests`: revisit records and
   the digest indexes (SQLite, Redis) that find their originals;
 * :mod:`~crawler.archive.cdxj`: the CDXJ sidecar of each WARC file;
-* :mod:`~crawler.archive.verify`: reading WARCs to the end, following record pointers;
+* :mod:`~crawler.archive.verify`: reading a WARC to the end, member by member, every fault
+  with its offset; :mod:`~crawler.archive.audit`: a store's files, sidecars, fixity and the
+  originals of revisits; :mod:`~crawler.archive.pointers`: following record pointers;
+* :mod:`~crawler.archive.exchange`: an HTTP exchange (bytes of the connection) as records;
 * :mod:`~crawler.archive.blobstore`: where closed files live (directory or S3).
 """
 
@@ -27,9 +30,8 @@ from crawler.archive.records import (
     gzip_member, normalize_headers,
 )
 from crawler.archive.spool import ClosedFile, repair_warc_gz, scan_gzip_members
-from crawler.archive.verify import (
-    ResolvedRecord, WarcCheck, check_warc, resolve_pointer, verify_pointers,
-)
+from crawler.archive.pointers import ResolvedRecord, resolve_pointer, verify_pointers
+from crawler.archive.verify import WarcCheck, check_warc
 from crawler.archive.writer import WarcArchive
 
 __all__ = [

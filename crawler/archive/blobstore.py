@@ -4,7 +4,8 @@ One small interface (:class:`BlobStore`) with two backends:
 
 * :class:`LocalBlobStore`: a directory. ``put_file`` copies into a temporary file in the same
   directory, fsyncs it and renames it into place, so a reader (or a crash) never sees a
-  half-written blob.
+  half-written blob; the file's SHA-256 is kept in ``.fixity/NAME.sha256`` for
+  ``crawler archive verify``.
 * :class:`S3BlobStore`: boto3 against any endpoint URL (AWS, SeaweedFS, MinIO, Ceph ...).
   Credentials come from boto3's standard chain (env vars, profiles, instance roles); they are
   never read, stored or logged here. Uploads carry the file's SHA-256 in the object metadata and
@@ -36,6 +37,7 @@ CHUNK = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MULTIPART_CHUNKSIZE = 16 * 1024 * 1024
 SHA256_META = "sha256"
+FIXITY_DIR = ".fixity"  # local stores: SHA-256 of each stored file, written at upload
 
 
 class BlobStoreError(Exception):
@@ -127,6 +129,10 @@ class BlobStore(ABC):
         with self.open(name) as fh:
             return fh.read()
 
+    def sha256(self, name: str) -> str | None:
+        """The SHA-256 (hex) recorded when ``name`` was stored, None if the store keeps none."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
 
@@ -163,6 +169,7 @@ class LocalBlobStore(BlobStore):
             os.replace(tmp, dest)
             tmp = None
             _fsync_dir(dest.parent)
+            self._write_fixity(name, got.sha256)
         finally:
             if tmp is not None:
                 try:
@@ -171,12 +178,29 @@ class LocalBlobStore(BlobStore):
                     pass
         return BlobInfo(name, size)
 
+    def _fixity_path(self, name: str) -> Path:
+        return self.root / FIXITY_DIR / (_check_name(name) + ".sha256")
+
+    def _write_fixity(self, name: str, sha256: str) -> None:
+        path = self._fixity_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(sha256 + "\n", encoding="ascii")
+        os.replace(tmp, path)
+
+    def sha256(self, name):
+        try:
+            return self._fixity_path(name).read_text(encoding="ascii").strip() or None
+        except FileNotFoundError:
+            return None
+
     def list(self, prefix=""):
         out = []
         if not self.root.exists():
             return out
         for p in self.root.rglob("*"):
-            if p.is_file() and not p.name.startswith(".upload-"):
+            rel_parts = p.relative_to(self.root).parts
+            if p.is_file() and not any(x.startswith(".") for x in rel_parts):
                 rel = p.relative_to(self.root).as_posix()
                 if rel.startswith(prefix):
                     out.append(BlobInfo(rel, p.stat().st_size))

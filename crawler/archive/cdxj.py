@@ -1,5 +1,7 @@
 """CDXJ sidecar indexes: one ``NAME.cdxj`` beside each ``NAME.warc.gz``, exactly what
-``cdxj-indexer NAME.warc.gz`` prints for the file."""
+``cdxj-indexer --sort NAME.warc.gz`` prints for the file: sorted by SURT key and timestamp in
+byte order (``LC_ALL=C sort -c`` passes), so pywb and other CDXJ readers can binary-search it
+as it is."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ def cdxj_name(warc_name: str) -> str:
 
 
 def cdxj_for(warc_path: str | os.PathLike) -> str:
-    """The index ``cdxj-indexer WARC`` prints for this file (its Python API, default options)."""
+    """The index ``cdxj-indexer --sort WARC`` prints for this file (its Python API)."""
     from cdxj_indexer.main import write_cdx_index
 
     out = io.StringIO()
-    write_cdx_index(out, [str(warc_path)], {})
+    write_cdx_index(out, [str(warc_path)], {"sort": True})
     return out.getvalue()
 
 
@@ -28,7 +30,7 @@ def cdxj_for_stream(stream, filename: str) -> str:
     from cdxj_indexer.main import write_cdx_index
 
     out = io.StringIO()
-    write_cdx_index(out, [stream], {"filename": filename})
+    write_cdx_index(out, [stream], {"filename": filename, "sort": True})
     return out.getvalue()
 
 

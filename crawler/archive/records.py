@@ -27,28 +27,25 @@ from warcio.warcwriter import WARCWriter
 WARC_SUFFIX = ".warc.gz"
 CDXJ_SUFFIX = ".cdxj"
 DEFAULT_MAX_FILE_SIZE = 1_000_000_000
+DEFAULT_MAX_FILE_AGE = 3600.0  # seconds: one file per hour at most
 DEFAULT_COMPRESS_LEVEL = 6
 #: level for records whose payload is already compressed (Content-Encoding gzip/br/...):
 #: deflate cannot shrink it, so store it (0) instead of burning CPU (size +0.1 %)
 ENCODED_PAYLOAD_LEVEL = 0
 ORIG_HEADER_PREFIX = "X-Crawler-Orig-"
 
-#: Documented in every warcinfo record: where our records deviate from the bytes on the wire.
+#: Documented in every warcinfo record: how the HTTP messages in the records were obtained.
 HTTP_CAPTURE_NOTES = (
-    "HTTP messages are reconstructed from what Scrapy exposes, not copied from the socket: "
-    "header names are in Scrapy's normalised case (multi-value headers as separate lines); "
-    "the status reason phrase is the standard one for the status code; non-ASCII header "
-    "values are percent-encoded (RFC 8187, as warcio does); request headers are those Scrapy "
-    "handed to its download handler after all downloader middlewares, plus Host (added by the "
-    "transport) - the Connection header the transport adds is not recorded; connection-level "
-    "response headers (Connection, Keep-Alive, Transfer-Encoding) are not exposed by Scrapy's "
-    "HTTP/1.1 handler and are missing; bodies are de-chunked: a Transfer-Encoding header, if "
-    f"present, is renamed to {ORIG_HEADER_PREFIX}Transfer-Encoding and Content-Length is set "
-    "to the stored body length (a differing original value is kept as "
-    f"{ORIG_HEADER_PREFIX}Content-Length); the payload is otherwise exactly as received, still "
-    "content-encoded (gzip/br/deflate); WARC-IP-Address is omitted for exchanges made through "
-    "an HTTP proxy (it would be the proxy's address); WARC-Truncated: length marks bodies "
-    "Scrapy flagged as incomplete (dataloss)."
+    "Request and response records hold the HTTP messages as sent and received on the "
+    "connection (after TLS): status line with its reason phrase, header lines in received order "
+    "and case, body with its content and transfer encodings (chunked framing kept). "
+    "WARC-Payload-Digest is computed over the bytes after the HTTP head, as warcio does. A "
+    "response cut short is archived with what arrived and WARC-Truncated (length: size limit, "
+    "time: timeout, disconnect: connection lost). WARC-IP-Address is omitted for exchanges made "
+    "through an HTTP proxy (it would be the proxy's address). Records carrying a WARC-Comment "
+    "that says so were rebuilt from parsed parts instead (header case as given, a "
+    f"Transfer-Encoding header renamed to {ORIG_HEADER_PREFIX}Transfer-Encoding, the body "
+    "de-chunked)."
 )
 
 
@@ -193,3 +190,51 @@ def gzip_member(data: bytes, level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
     c = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
     return c.compress(data) + c.flush()
 
+
+
+# -- records from the bytes of the connection --------------------------------------------------
+HTTP_RESPONSE_TYPE = "application/http; msgtype=response"
+HTTP_REQUEST_TYPE = "application/http; msgtype=request"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+_ENCODING_RE = re.compile(rb"(?im)^content-encoding[ \t]*:[ \t]*([^\r\n]*)")
+
+
+def http_head_length(raw: bytes) -> int | None:
+    """Length of an HTTP message's head (start line, header lines, blank line) in ``raw``, the
+    way warcio's parser reads it (lines ending in LF, CRLF or not); None if incomplete."""
+    pos = 0
+    first = True
+    while True:
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            return None
+        line = raw[pos:nl + 1]
+        pos = nl + 1
+        if not first and line.rstrip(b"\r\n") == b"":
+            return pos
+        first = False
+
+
+def content_encoded(head: bytes) -> bool:
+    """The HTTP head declares a Content-Encoding other than identity."""
+    return any(m.strip().lower() not in (b"", b"identity") for m in _ENCODING_RE.findall(head))
+
+
+def record_bytes(fields: Sequence[tuple[str, str]], block: bytes) -> bytes:
+    """One WARC/1.1 record: ``fields`` (without Content-Length), a WARC-Block-Digest over
+    ``block``, the block as given."""
+    lines = ["WARC/1.1\r\n"]
+    lines += [f"{k}: {v}\r\n" for k, v in fields]
+    lines.append(f"WARC-Block-Digest: {sha1_b32(block)}\r\n")
+    lines.append(f"Content-Length: {len(block)}\r\n\r\n")
+    return "".join(lines).encode("utf-8") + block + b"\r\n\r\n"
+
+
+def http_bytes(start_line: str, headers: Sequence[tuple[str, str]], body: bytes = b"") -> bytes:
+    """An HTTP message from its parts (for exchanges not captured at the connection); header
+    values outside latin-1 are percent-encoded as warcio does."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    proto, _, rest = start_line.partition(" ")
+    sah = StatusAndHeaders(rest, list(headers), protocol=proto)
+    return sah.to_ascii_bytes() + body

@@ -127,3 +127,37 @@ class Revisits:
         with self._lock:
             for k, _ in entries:
                 self._local.pop(k, None)
+
+    def remember_file(self, path) -> int:
+        """Responses of a spool file left by an earlier (crashed) run become originals like
+        this run's own (published once the file is in the store). Returns how many."""
+        found = []
+        for url, rid, wdate, digest, off, length in _responses(path):
+            pointer = WarcPointer(path.name, off, length, rid, digest)
+            found.append((url, digest, wdate, pointer))
+        for url, digest, wdate, pointer in found:
+            self.remember(url, digest, wdate, pointer)
+        return len(found)
+
+
+def _responses(path):
+    """(url, record id, date, payload digest, offset, length) of the complete, non-empty
+    response records of a gzip-per-record WARC file."""
+    import os
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    size = os.path.getsize(path)
+    rows, starts = [], []
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            starts.append(it.get_record_offset())
+            h = rec.rec_headers
+            if (rec.rec_type == "response" and not h.get_header("WARC-Truncated")
+                    and h.get_header("WARC-Payload-Digest") and rec.payload_length):
+                rows.append((len(starts) - 1, h.get_header("WARC-Target-URI"),
+                             h.get_header("WARC-Record-ID"), h.get_header("WARC-Date"),
+                             h.get_header("WARC-Payload-Digest")))
+    ends = starts[1:] + [size]
+    return [(u, rid, wd, dg, starts[i], ends[i] - starts[i]) for i, u, rid, wd, dg in rows]

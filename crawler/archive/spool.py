@@ -23,7 +23,7 @@ import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from crawler.archive.blobstore import BlobStore
 from crawler.archive.cdxj import cdxj_name, write_cdxj
@@ -38,8 +38,15 @@ def scan_gzip_members(path: str | os.PathLike, chunk: int = 1 << 20) -> tuple[in
 
     A member counts as complete when zlib reaches its end and its CRC/size trailer checks out.
     """
-    good_end = 0
-    count = 0
+    good_end, count, _start, _head = _scan(path, chunk)
+    return good_end, count
+
+
+def _scan(path, chunk: int = 1 << 20) -> tuple[int, int, int, bytes]:
+    """(end of the last complete member, complete members, start of the last complete member,
+    its first decompressed bytes)."""
+    good_end = count = last_start = 0
+    last_head = head = b""
     base = 0  # file offset of the first byte of ``buf``
     d = zlib.decompressobj(zlib.MAX_WBITS + 16)
     buf = b""
@@ -50,30 +57,47 @@ def scan_gzip_members(path: str | os.PathLike, chunk: int = 1 << 20) -> tuple[in
                 if not buf:
                     break
             try:
-                d.decompress(buf)
+                out = d.decompress(buf, 4096) if len(head) < 256 else d.decompress(buf)
             except zlib.error:
                 break
+            if len(head) < 256:
+                head += out[:256]
+                rest = d.unconsumed_tail
+                if rest:  # output was capped: feed the rest uncapped
+                    try:
+                        d.decompress(rest)
+                    except zlib.error:
+                        break
             if d.eof:
                 used = len(buf) - len(d.unused_data)
+                last_start, last_head = good_end, head
                 base += used
                 good_end = base
                 count += 1
-                buf = d.unused_data
+                buf, head = d.unused_data, b""
                 d = zlib.decompressobj(zlib.MAX_WBITS + 16)
             else:
                 base += len(buf)
                 buf = b""
-    return good_end, count
+    return good_end, count, last_start, last_head
+
+
+def _is_request(head: bytes) -> bool:
+    top = head.split(b"\r\n\r\n", 1)[0]
+    return any(line.strip().lower() == b"warc-type: request" for line in top.split(b"\r\n"))
 
 
 def repair_warc_gz(path: str | os.PathLike) -> tuple[int, int]:
-    """Truncate a half-written ``.warc.gz`` to its last complete record.
+    """Truncate a half-written ``.warc.gz`` to its last complete record; a request record
+    whose response was cut off goes too (its response is always written right after it).
 
     Returns (bytes cut off, records kept). A file without any complete record is deleted.
     """
     path = Path(path)
     size = path.stat().st_size
-    good_end, count = scan_gzip_members(path)
+    good_end, count, last_start, last_head = _scan(path)
+    if count and _is_request(last_head):
+        good_end, count = last_start, count - 1
     if count == 0:
         path.unlink()
         return size, 0
@@ -102,7 +126,8 @@ class Shipper:
 
     def __init__(self, spool_dir: Path, store: BlobStore, *, attempts: int = 5,
                  backoff: float = 1.0, background: bool = True,
-                 on_shipped: Callable[[str], None] | None = None, cpu: CpuMeter | None = None,
+                 on_shipped: Callable[[str], None] | None = None,
+                 on_recovered: Callable[[Path], None] | None = None, cpu: CpuMeter | None = None,
                  collection=None):
         self.spool_dir = Path(spool_dir)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
@@ -111,10 +136,12 @@ class Shipper:
         self.backoff = backoff
         self.on_shipped = on_shipped
         self.collection = collection
+        self.on_recovered = on_recovered
         self.cpu = cpu or CpuMeter()
         self._executor = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
                           if background else None)
         self._futures: list[Future] = []
+        self._give_up_at: float | None = None  # monotonic time: no upload attempt after it
         self.closed_files: list[ClosedFile] = []  # closed by this run, in order
         self.recovered: list[ClosedFile] = []  # leftovers of earlier runs shipped by this run
 
@@ -135,6 +162,9 @@ class Shipper:
         attempts = attempts or self.attempts
         delay = self.backoff
         for attempt in range(1, attempts + 1):
+            if self._give_up_at is not None and time.monotonic() >= self._give_up_at:
+                log.warning("shutdown: %s stays in the spool for the next run", closed.name)
+                return False
             try:
                 self._ship(closed.name)
                 closed.uploaded, closed.error = True, None
@@ -148,6 +178,8 @@ class Shipper:
                     closed.name, self.store.uri, attempt, attempts, exc,
                 )
                 if attempt < attempts:
+                    if self._give_up_at is not None:
+                        delay = min(delay, max(0.0, self._give_up_at - time.monotonic()))
                     time.sleep(delay)
                     delay = min(delay * 2, 60.0)
         return False
@@ -176,13 +208,17 @@ class Shipper:
             log.warning("collection index: could not add %s: %s", name, exc)
 
     @cpu_timed
-    def recover(self, ship: bool = True, skip: Path | None = None) -> list[ClosedFile]:
-        """Repair, index and ship files left in the spool by an earlier (crashed) run."""
+    def recover(self, ship: bool = True, skip: Iterable[Path] = ()) -> list[ClosedFile]:
+        """Repair, index and ship files left in the spool by an earlier (crashed) run.
+
+        ``on_recovered(path)`` runs for each before it is shipped (its responses become
+        revisit targets once the file is in the store)."""
         found: list[ClosedFile] = []
+        skip = set(skip)
         for tmp in self.spool_dir.glob("*" + CDXJ_SUFFIX + ".tmp"):
             tmp.unlink(missing_ok=True)
         for path in sorted(self.spool_dir.glob("*" + WARC_SUFFIX)):
-            if skip is not None and path == skip:
+            if path in skip:
                 continue
             idx = path.with_name(cdxj_name(path.name))
             if not idx.exists():  # was open at the crash
@@ -195,6 +231,11 @@ class Shipper:
                 write_cdxj(path)
             _, n = scan_gzip_members(path)
             found.append(ClosedFile(path.name, path.stat().st_size, n))
+            if self.on_recovered is not None:
+                try:
+                    self.on_recovered(path)
+                except Exception as exc:  # revisit targets are an optimisation
+                    log.warning("could not read the responses of %s: %s", path.name, exc)
         self._ship_orphan_indexes()
         if ship:
             for c in found:
@@ -212,18 +253,31 @@ class Shipper:
                 except Exception as exc:
                     log.warning("could not ship leftover index %s: %s", orphan.name, exc)
 
-    def pending(self, exclude: str | None = None) -> list[str]:
-        """WARC files still in the spool (not yet uploaded), except ``exclude`` (the open one)."""
-        return sorted(p.name for p in self.spool_dir.glob("*" + WARC_SUFFIX) if p.name != exclude)
+    def pending(self, exclude: Iterable[str] = ()) -> list[str]:
+        """WARC files still in the spool (not yet uploaded), except ``exclude`` (open ones)."""
+        skip = set(exclude)
+        return sorted(p.name for p in self.spool_dir.glob("*" + WARC_SUFFIX) if p.name not in skip)
 
     @cpu_timed
-    def close(self, final_attempts: int | None = None) -> None:
-        """Wait for uploads, then give anything left in the spool another round."""
+    def set_budget(self, budget: float | None) -> None:
+        """From now on, no new upload attempt starts after ``budget`` seconds (shutdown: an
+        unreachable store cannot hold it up); what is not uploaded stays in the spool."""
+        if budget is not None:
+            self._give_up_at = time.monotonic() + budget
+
+    def close(self, final_attempts: int | None = None, budget: float | None = None) -> None:
+        """Wait for uploads, then give anything left in the spool another round (within the
+        budget, see :meth:`set_budget`)."""
+        self.set_budget(budget)
+        bounded = self._give_up_at is not None
         for fut in self._futures:
-            fut.result()
+            try:
+                fut.result(timeout=max(0.0, self._give_up_at - time.monotonic()) + 1 if bounded else None)
+            except Exception:  # still uploading (its attempt ends on its own) or failed
+                pass
         self._futures.clear()
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown(wait=not bounded, cancel_futures=True)
         by_name = {c.name: c for c in self.recovered + self.closed_files}
         for name in self.pending():
             c = by_name.get(name) or ClosedFile(name, (self.spool_dir / name).stat().st_size, 0)

@@ -1,17 +1,132 @@
-"""Checking the archive: read a WARC to the end (:func:`check_warc`), follow a record pointer
-and, for a revisit, its original (:func:`resolve_pointer`, :func:`verify_pointers`)."""
+"""Checking WARC files: every gzip member, every record, digests, pairing, the CDXJ sidecar,
+fixity against the SHA-256 stored at upload, and every revisit's original.
+
+Each fault names its offset and what is wrong (``truncated``, ``bad gzip member``, ``trailing
+garbage``, ``block digest mismatch``, ``payload digest mismatch``, ``unsorted``/``stale`` index,
+``fixity mismatch``, ``original not found``); corrupt input never raises. Files are read
+member by member (one gzip member = one record, as this project writes them), so a bit flip
+is reported at the member where it is, not as a differing index.
+"""
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import BinaryIO, Iterator
 
-from crawler.archive.records import WarcPointer, sha1_b32
+from crawler.archive.records import http_head_length, sha1_b32
 
-PAYLOAD_DIGEST_TYPES = ("response", "request", "resource", "metadata", "revisit", "conversion")
+PAYLOAD_DIGEST_TYPES = ("response", "request", "resource", "metadata", "conversion")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class Member:
+    offset: int
+    length: int
+    data: bytes | None  # decompressed; None when the member is broken
+    error: str | None = None
+
+
+def iter_members(fh: BinaryIO, chunk: int = 1 << 20) -> Iterator[Member]:
+    """The gzip members of a stream, in order; a broken one ends the iteration with an error."""
+    offset, buf = 0, b""
+    while True:
+        if not buf:
+            buf = fh.read(chunk)
+            if not buf:
+                return
+        if not buf.startswith(GZIP_MAGIC[: len(buf)]) or (len(buf) >= 2 and buf[:2] != GZIP_MAGIC):
+            rest = len(buf) + len(fh.read())
+            yield Member(offset, rest, None, f"trailing garbage at offset {offset}: {rest} bytes "
+                                             "that are not a gzip member")
+            return
+        d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        out, used = [], 0
+        while not d.eof:
+            if not buf:
+                buf = fh.read(chunk)
+                if not buf:
+                    break
+            try:
+                out.append(d.decompress(buf))
+            except zlib.error as exc:
+                yield Member(offset, used, None, f"bad gzip member at offset {offset}: {exc}")
+                return
+            if d.eof:
+                used += len(buf) - len(d.unused_data)
+                buf = d.unused_data
+            else:
+                used += len(buf)
+                buf = b""
+        if not d.eof:
+            yield Member(offset, used, None, f"truncated: the gzip member at offset {offset} "
+                                             f"ends early (file ends at {offset + used})")
+            return
+        yield Member(offset, used, b"".join(out))
+        offset += used
+
+
+@dataclass
+class Record:
+    offset: int
+    length: int
+    type: str
+    fields: dict
+    block: bytes
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name.lower())
+
+
+def parse_record(m: Member) -> tuple[Record | None, list[str]]:
+    """The WARC record in a member and the problems found in it (digests, framing)."""
+    at = f"record at offset {m.offset}"
+    data = m.data or b""
+    end = data.find(b"\r\n\r\n")
+    if not data.startswith(b"WARC/") or end < 0:
+        return None, [f"{at}: not a WARC record"]
+    fields: dict[str, str] = {}
+    for line in data[:end].split(b"\r\n")[1:]:
+        k, sep, v = line.decode("utf-8", "replace").partition(":")
+        if sep:
+            fields[k.strip().lower()] = v.strip()
+    try:
+        n = int(fields.get("content-length", ""))
+    except ValueError:
+        return None, [f"{at}: no valid Content-Length"]
+    block = data[end + 4:end + 4 + n]
+    problems = []
+    if len(block) < n:
+        problems.append(f"truncated: {at} has {len(block)} of its {n} block bytes")
+    elif data[end + 4 + n:end + 8 + n] != b"\r\n\r\n":
+        problems.append(f"{at}: block not followed by CRLF CRLF")
+    rec = Record(m.offset, m.length, fields.get("warc-type", "?"), fields, block)
+    problems += _digest_problems(rec, at)
+    return rec, problems
+
+
+def _digest_problems(rec: Record, at: str) -> list[str]:
+    out = []
+    what = f"{at} ({rec.type} {rec.get('WARC-Record-ID')})"
+    bd = rec.get("WARC-Block-Digest")
+    if not bd and rec.type != "revisit":
+        out.append(f"{what}: no WARC-Block-Digest")
+    elif bd and bd.lower().startswith("sha1:") and sha1_b32(rec.block) != bd:
+        out.append(f"{what}: block digest mismatch (stored {bd}, computed {sha1_b32(rec.block)})")
+    pd = rec.get("WARC-Payload-Digest")
+    if rec.type in PAYLOAD_DIGEST_TYPES and rec.type != "metadata" and not pd:
+        out.append(f"{what}: no WARC-Payload-Digest")
+    if pd and rec.type in ("response", "request") and pd.lower().startswith("sha1:"):
+        head = http_head_length(rec.block)
+        payload = rec.block[head:] if head is not None else b""
+        if head is None:
+            out.append(f"{what}: no complete HTTP head")
+        elif sha1_b32(payload) != pd:
+            out.append(f"{what}: payload digest mismatch (stored {pd}, computed {sha1_b32(payload)})")
+    return out
 
 
 @dataclass
@@ -23,201 +138,97 @@ class WarcCheck:
     by_type: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     responses: dict = field(default_factory=dict)  # record id -> (uri, offset, length, digest)
-    requests: dict = field(default_factory=dict)  # record id -> (uri, concurrent-to ids)
+    requests: dict = field(default_factory=dict)  # record id -> (uri, concurrent-to id)
+    revisits: list = field(default_factory=list)  # Record of each revisit
+    size: int = 0
+    sha256: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
+class _Hashing:
+    """Reads through to ``fh`` and hashes what passes (SHA-256, size)."""
+
+    def __init__(self, fh):
+        self.fh, self.sha, self.size = fh, hashlib.sha256(), 0
+
+    def read(self, n=-1):
+        b = self.fh.read(n)
+        self.sha.update(b)
+        self.size += len(b)
+        return b
+
+
 def check_warc(source, name: str = "", *, pairing: bool = True) -> WarcCheck:
-    """Read a WARC (path or binary stream) to the end and check it.
+    """Read a WARC (path or binary stream) to the end and check every member and record.
 
-    Every record must have a WARC-Block-Digest, and a WARC-Payload-Digest where it has a
-    payload; warcio verifies both against the bytes. With ``pairing``, every request record
-    must point (WARC-Concurrent-To) at a response of the same URI and every response must have
-    its request.
+    Every record must have a WARC-Block-Digest (revisits may not) and a WARC-Payload-Digest
+    where it has a payload; both are recomputed. With ``pairing``, every request record must
+    point (WARC-Concurrent-To) at a response of the same URI and every response must have its
+    request. The first record must be warcinfo.
     """
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
     own = isinstance(source, (str, os.PathLike))
-    fh = open(source, "rb") if own else source
     res = WarcCheck(name or (os.path.basename(source) if own else ""))
     try:
-        it = ArchiveIterator(fh, check_digests=True)
-        for rec in it:
-            rtype = rec.rec_type
-            h = rec.rec_headers
-            rid = h.get_header("WARC-Record-ID")
-            raw = rec.raw_stream
-            while raw.read(1 << 20):
-                pass
-            offset = it.get_record_offset()
-            res.records += 1
-            res.by_type[rtype] = res.by_type.get(rtype, 0) + 1
-            if not h.get_header("WARC-Block-Digest") and rtype != "revisit":
-                res.errors.append(f"{rid} ({rtype}) at {offset}: no WARC-Block-Digest")
-            if rtype in PAYLOAD_DIGEST_TYPES and not h.get_header("WARC-Payload-Digest"):
-                res.errors.append(f"{rid} ({rtype}) at {offset}: no WARC-Payload-Digest")
-            if rec.digest_checker.passed is False:
-                res.errors.append(
-                    f"{rid} ({rtype}) at {offset}: " + "; ".join(rec.digest_checker.problems)
-                )
-            uri = h.get_header("WARC-Target-URI")
-            if rtype in ("response", "revisit"):
-                res.responses[rid] = (uri, offset, None, h.get_header("WARC-Payload-Digest"))
-            elif rtype == "request":
-                res.requests[rid] = (uri, h.get_header("WARC-Concurrent-To"))
-            if res.records == 1 and rtype != "warcinfo":
-                res.errors.append("first record is not warcinfo")
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+        fh = open(source, "rb") if own else source
+    except OSError as exc:
+        res.errors.append(f"cannot read: {exc}")
+        return res
+    reader = _Hashing(fh)
+    broken = False
+    try:
+        for m in iter_members(reader):
+            if m.error:
+                res.errors.append(m.error + " (the rest of the file is not checked)")
+                broken = True
+                break
+            _add_record(res, m)
+        while reader.read(1 << 20):  # the whole file's SHA-256, also past a broken member
+            pass
+    except Exception as exc:  # an unreadable stream: never a traceback
         res.errors.append(f"unreadable after {res.records} records: {exc}")
     finally:
         if own:
             fh.close()
-    if pairing:
-        answered = set()
-        for qid, (uri, to) in res.requests.items():
-            target = res.responses.get(to) if to else None
-            if target is None:
-                res.errors.append(f"request {qid} ({uri}) has no concurrent response in the file")
-            elif target[0] != uri:
-                res.errors.append(f"request {qid} ({uri}) pairs with a response for {target[0]}")
-            else:
-                answered.add(to)
-        for rid, (uri, *_rest) in res.responses.items():
-            if rid not in answered:
-                res.errors.append(f"response {rid} ({uri}) has no request record")
+    res.size, res.sha256 = reader.size, reader.sha.hexdigest()
+    if pairing and not broken:
+        _check_pairing(res)
     return res
 
 
-# --------------------------------------------------------------------------------------------
-@dataclass
-class ResolvedRecord:
-    """What a :class:`WarcPointer` leads to: the pointed record and, for a revisit, the
-    original response holding the payload (``body_record``)."""
-
-    record_type: str
-    record_id: str
-    target_uri: str
-    http_status: str | None
-    payload: bytes  # of the body record: as archived (still content-encoded)
-    body: bytes  # of the body record: content-decoded (what the portal's page was)
-    body_pointer: dict  # pointer of the record holding the payload
-    problems: list = field(default_factory=list)
-
-
-def _read_one(store, d: Mapping, problems: list, what: str):
-    """(record, raw payload, decoded body) of the single record at d's offset/length."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    data = store.read_range(d["warc_file"], int(d["offset"]), int(d["length"]))
-    it = iter(ArchiveIterator(io.BytesIO(data), check_digests=True))
-    try:
-        rec = next(it)
-    except StopIteration:
-        raise ValueError(f"{what}: no record at offset") from None
-    raw = rec.raw_stream.read()
-    body = raw
-    if rec.http_headers is not None and raw:
-        enc = (rec.http_headers.get_header("Content-Encoding") or "").strip().lower()
-        try:
-            if enc in ("gzip", "x-gzip"):
-                body = zlib.decompress(raw, zlib.MAX_WBITS | 32)
-            elif enc == "deflate":
-                try:
-                    body = zlib.decompress(raw)
-                except zlib.error:
-                    body = zlib.decompress(raw, -zlib.MAX_WBITS)
-            elif enc == "br":
-                import brotli  # scrapy's optional dependency; only when a portal sends br
-
-                body = brotli.decompress(raw)
-        except Exception as exc:
-            problems.append(f"{what}: cannot decode {enc} payload: {exc}")
-    if rec.digest_checker.passed is False:
-        problems.extend(f"{what}: {p}" for p in rec.digest_checker.problems)
-    if next(it, None) is not None:
-        problems.append(f"{what}: length covers more than one record")
-    return rec, raw, body
+def _add_record(res: WarcCheck, m: Member) -> None:
+    rec, problems = parse_record(m)
+    res.errors.extend(problems)
+    if rec is None:
+        return
+    res.records += 1
+    res.by_type[rec.type] = res.by_type.get(rec.type, 0) + 1
+    if res.records == 1 and rec.type != "warcinfo":
+        res.errors.append("first record is not warcinfo")
+    rid, uri = rec.get("WARC-Record-ID"), rec.get("WARC-Target-URI")
+    if rec.type in ("response", "revisit"):
+        res.responses[rid] = (uri, m.offset, m.length, rec.get("WARC-Payload-Digest"))
+    elif rec.type == "request":
+        res.requests[rid] = (uri, rec.get("WARC-Concurrent-To"), m.offset)
+    if rec.type == "revisit":
+        rec.block = b""  # not needed any more
+        res.revisits.append(rec)
 
 
-def resolve_pointer(store, pointer: "Mapping | WarcPointer", *, url: str | None = None) -> ResolvedRecord:
-    """Read the record a pointer names and, for a revisit, its original (``refers_to``).
-
-    Checks: the record at (offset, length) is one complete gzip member holding the response or
-    revisit record with that id (and WARC-Target-URI ``url`` when given); its payload digest
-    equals the pointer's; a response's payload hashes to it. For a revisit, the pointer's
-    ``refers_to`` must name the record of the revisit's WARC-Refers-To (same target URI as
-    WARC-Refers-To-Target-URI, same payload digest), a response whose payload hashes to the
-    digest. Problems are collected in ``problems``; unreadable records raise.
-    """
-    d = pointer.to_dict() if isinstance(pointer, WarcPointer) else dict(pointer)
-    problems: list[str] = []
-    rec, raw, body = _read_one(store, d, problems, "record")
-    h = rec.rec_headers
-    rid = h.get_header("WARC-Record-ID")
-    uri = h.get_header("WARC-Target-URI")
-    digest = h.get_header("WARC-Payload-Digest")
-    if rid != d.get("record_id"):
-        problems.append(f"record id {rid} != {d.get('record_id')}")
-    if rec.rec_type not in ("response", "revisit"):
-        problems.append(f"record type {rec.rec_type}")
-    if url and uri != url:
-        problems.append(f"URI {uri} != {url}")
-    if d.get("payload_digest") and digest != d["payload_digest"]:
-        problems.append(f"payload digest {digest} != pointer {d['payload_digest']}")
-    status = rec.http_headers.get_statuscode() if rec.http_headers else None
-    res = ResolvedRecord(rec.rec_type, rid, uri, status, raw, body, d, problems)
-    if rec.rec_type == "response":
-        if digest and sha1_b32(raw) != digest:
-            problems.append("payload does not match its digest")
-        return res
-    if rec.rec_type != "revisit":
-        return res
-    ref = d.get("refers_to")
-    if not ref:
-        problems.append("revisit record but the pointer has no refers_to (original)")
-        return res
-    orig, oraw, obody = _read_one(store, ref, problems, "original")
-    oh = orig.rec_headers
-    if orig.rec_type != "response":
-        problems.append(f"original is a {orig.rec_type} record, not a response")
-    if oh.get_header("WARC-Record-ID") != h.get_header("WARC-Refers-To"):
-        problems.append(f"original {oh.get_header('WARC-Record-ID')} is not WARC-Refers-To "
-                        f"{h.get_header('WARC-Refers-To')}")
-    if ref.get("record_id") and oh.get_header("WARC-Record-ID") != ref["record_id"]:
-        problems.append(f"original record id {oh.get_header('WARC-Record-ID')} != {ref['record_id']}")
-    if oh.get_header("WARC-Target-URI") != h.get_header("WARC-Refers-To-Target-URI"):
-        problems.append("original URI != WARC-Refers-To-Target-URI")
-    if oh.get_header("WARC-Payload-Digest") != digest or sha1_b32(oraw) != digest:
-        problems.append("original payload does not match the revisit's digest")
-    res.payload, res.body, res.body_pointer = oraw, obody, dict(ref)
-    return res
-
-
-def verify_pointers(store, pointers: Iterable["Mapping | WarcPointer"]) -> dict:
-    """Resolve WARC pointers (e.g. of every stored article) against ``store``, through
-    ``refers_to`` for revisits (see :func:`resolve_pointer`). Items are WarcPointers or dicts,
-    optionally with ``url`` (checked against WARC-Target-URI) and ``article_id`` (for messages).
-    Returns {"checked": n, "ok": n, "revisits": n, "errors": [str, ...]}."""
-    checked = ok = revisits = 0
-    errors: list[str] = []
-    for p in pointers:
-        d = p.to_dict() if isinstance(p, WarcPointer) else dict(p)
-        checked += 1
-        label = d.get("article_id") or d.get("url") or d.get("record_id")
-        try:
-            res = resolve_pointer(store, d, url=d.get("url"))
-            problems = res.problems
-            revisits += res.record_type == "revisit"
-        except Exception as exc:
-            problems = [f"unreadable: {exc}"]
-        if problems:
-            errors.append(f"{label}: {d.get('warc_file')}@{d.get('offset')}: " + "; ".join(problems))
+def _check_pairing(res: WarcCheck) -> None:
+    answered = set()
+    for qid, (uri, to, off) in res.requests.items():
+        target = res.responses.get(to) if to else None
+        if target is None:
+            res.errors.append(f"request {qid} ({uri}) at offset {off} has no concurrent "
+                              "response in the file")
+        elif target[0] != uri:
+            res.errors.append(f"request {qid} ({uri}) at offset {off} pairs with a response "
+                              f"for {target[0]}")
         else:
-            ok += 1
-    return {"checked": checked, "ok": ok, "revisits": revisits, "errors": errors}
-
-
+            answered.add(to)
+    for rid, (uri, off, *_rest) in res.responses.items():
+        if rid not in answered:
+            res.errors.append(f"response {rid} ({uri}) at offset {off} has no request record")

@@ -10,23 +10,23 @@ from __future__ import annotations
 import io
 import os
 import socket
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import Iterable, Mapping
-from urllib.parse import urlsplit
-
-from warcio.statusandheaders import StatusAndHeaders
 
 from crawler.archive.blobstore import BlobStore
 from crawler.archive.cpu import CpuMeter, cpu_timed
 from crawler.archive.digests import DigestIndex
+from crawler.archive.exchange import (
+    Exchange, new_record_id, reconstructed, request_record, response_record, revisit_record,
+)
 from crawler.archive.records import (
-    DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_SIZE, ENCODED_PAYLOAD_LEVEL, HTTP_CAPTURE_NOTES,
-    WARC_SUFFIX, RecordBuilder, WarcPointer, dechunked_response_headers, gzip_member,
-    normalize_headers, request_target, safe_component, software, utc_stamp, warc_date,
+    DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_AGE, DEFAULT_MAX_FILE_SIZE, ENCODED_PAYLOAD_LEVEL,
+    HTTP_CAPTURE_NOTES, WARC_SUFFIX, RecordBuilder, WarcPointer, content_encoded, gzip_member,
+    safe_component, software, utc_stamp, warc_date,
 )
 from crawler.archive.revisits import Revisits
 from crawler.archive.spool import ClosedFile, Shipper
@@ -37,12 +37,15 @@ class _OpenFile:
     name: str
     path: Path
     fh: io.BufferedWriter
+    opened: float  # time.monotonic()
     records: int = 0
+    warcinfo_id: str = ""
+    responses: set = field(default_factory=set)  # record ids of its response/revisit records
+    drain_until: float = 0.0
 
 
-def _is_encoded(headers) -> bool:
-    return any(k.lower() == "content-encoding" and v.strip().lower() not in ("", "identity")
-               for k, v in headers)
+#: seconds a rolled file stays open for metadata records of its responses
+DRAIN_SECONDS = 30.0
 
 
 class WarcArchive:
@@ -60,6 +63,8 @@ class WarcArchive:
         run_id: str | None = None,
         prefix: str = "crawl",
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        max_file_age: float = DEFAULT_MAX_FILE_AGE,
+        drain_seconds: float = DRAIN_SECONDS,
         warcinfo: Mapping[str, object] | None = None,
         host: str | None = None,
         worker_id: str | None = None,
@@ -77,6 +82,8 @@ class WarcArchive:
         self.run_id = run_id or uuid.uuid4().hex
         self.prefix = safe_component(prefix)
         self.max_file_size = int(max_file_size)
+        self.max_file_age = float(max_file_age or 0)  # seconds; 0: roll by size only
+        self.drain_seconds = float(drain_seconds)
         self.extra_warcinfo = dict(warcinfo or {})
         self.host = safe_component(host or socket.gethostname())
         self.worker_id = safe_component(worker_id or str(os.getpid()))
@@ -89,11 +96,13 @@ class WarcArchive:
             background=background_upload, cpu=self.cpu,
             on_shipped=self.revisits.publish if self.revisits else None,
             collection=collection_index,
+            on_recovered=self.revisits.remember_file if self.revisits else None,
         )
         self.spool_dir = self.shipper.spool_dir
         self._builder = RecordBuilder()
         self._serial = 0
         self._open: _OpenFile | None = None
+        self._draining: _OpenFile | None = None  # rolled, open for late metadata records
         self.bytes_written = 0
         self.records_written = 0
         self._closed = False
@@ -162,18 +171,21 @@ class WarcArchive:
         if self._open is None:
             name = self._next_name()
             path = self.spool_dir / name
-            self._open = _OpenFile(name, path, open(path, "xb"))
+            self._open = f = _OpenFile(name, path, open(path, "xb"), time.monotonic())
             rec = self._builder.create_warcinfo_record(name, self.warcinfo_fields(name))
             rec.rec_headers.replace_header("WARC-Date", warc_date())
-            self._append([rec])
+            f.warcinfo_id = rec.rec_headers.get_header("WARC-Record-ID")
+            self._append_raw([self._builder.serialize(rec)])
         return self._open
 
-    def _append(self, records: list, levels: list[int] | None = None) -> list[tuple[int, int]]:
-        """Serialise + compress records, append them, flush. Returns (offset, length) each."""
-        f = self._open
+    def _append_raw(self, records: list[bytes], levels: list[int] | None = None,
+                    f: _OpenFile | None = None) -> list[tuple[int, int]]:
+        """Compress serialised records, append them to ``f`` (default: the open file), flush.
+        Returns (offset, length) of each gzip member."""
+        f = f or self._open
         assert f is not None
         levels = levels or [self.levels[0]] * len(records)
-        members = [gzip_member(self._builder.serialize(r), lv) for r, lv in zip(records, levels)]
+        members = [gzip_member(r, lv) for r, lv in zip(records, levels)]
         offset = f.fh.tell()
         spans = []
         for m in members:
@@ -206,77 +218,52 @@ class WarcArchive:
         truncated: str | None = None,
         extra_warc_headers: Mapping[str, str] | None = None,
     ) -> WarcPointer:
-        """Archive one HTTP exchange as a request + response record pair.
+        """Archive one HTTP exchange given as parsed parts (status, headers, de-chunked body)
+        as a request + response record pair; see :meth:`write_wire` for exchanges captured at
+        the connection."""
+        ex = reconstructed(
+            url, method=method.upper(), request_headers=request_headers,
+            request_body=request_body, status=status, response_headers=response_headers,
+            body=body, reason=reason, protocol=protocol or "HTTP/1.1", warc_date=warc_date(date),
+            ip_address=ip_address, truncated=truncated,
+        )
+        return self.write_wire(ex, extra_warc_headers)
+
+    @cpu_timed
+    def write_wire(self, ex: Exchange, extra_warc_headers: Mapping[str, str] | None = None
+                   ) -> WarcPointer:
+        """Archive one exchange as the bytes of the connection: request record + response
+        record (or a revisit record when this URL answered with this payload before).
 
         Returns the pointer of the response (or revisit) record; the bytes are flushed to the
         OS (and fsynced with ``fsync=True``) before this returns.
         """
+        self._maybe_roll()
         f = self._ensure_open()
-        wdate = warc_date(date)
-        method = method.upper()
-        protocol = protocol or "HTTP/1.1"
-        if reason is None:
-            try:
-                reason = HTTPStatus(int(status)).phrase
-            except ValueError:
-                reason = ""
-        resp_hdrs = dechunked_response_headers(
-            normalize_headers(response_headers), len(body), method=method, status=int(status)
-        )
-        http_resp = StatusAndHeaders(f"{int(status)} {reason}".strip(), resp_hdrs, protocol=protocol)
-        resp_id = self._builder._make_warc_id()
-        common = {"WARC-Date": wdate}
-        if ip_address:
-            common["WARC-IP-Address"] = str(ip_address)
-        resp_warc = {"WARC-Record-ID": resp_id, **common}
-        if truncated:
-            resp_warc["WARC-Truncated"] = truncated
-        resp_warc.update(extra_warc_headers or {})
+        head = ex.head_length()
+        payload = ex.response[head:]
+        resp_id = new_record_id()
         revisit = None
-        if self.revisits is not None and body and not truncated:
-            revisit = self.revisits.target(url, body)
-        resp_rec = self._response_record(url, http_resp, body, resp_warc, revisit)
-        req_rec = self._request_record(url, method, protocol, request_headers, request_body,
-                                       {**common, "WARC-Concurrent-To": resp_id})
-        resp_level = self.levels[1] if _is_encoded(resp_hdrs) and revisit is None else self.levels[0]
-        (_, _), (roff, rlen) = self._append([req_rec, resp_rec], [self.levels[0], resp_level])
-        digest = resp_rec.rec_headers.get_header("WARC-Payload-Digest")
+        if self.revisits is not None and payload and not ex.truncated:
+            revisit = self.revisits.target(ex.url, payload)
+        if revisit is not None:
+            target, digest = revisit
+            resp = revisit_record(ex, resp_id, f.warcinfo_id, digest, target.refers_to(),
+                                  extra_warc_headers)
+            level = self.levels[0]
+        else:
+            resp, digest = response_record(ex, resp_id, f.warcinfo_id, extra_warc_headers)
+            level = self.levels[1] if content_encoded(ex.response[:head]) else self.levels[0]
+        req = request_record(ex, resp_id, f.warcinfo_id)
+        (_, _), (roff, rlen) = self._append_raw([req, resp], [self.levels[0], level])
         pointer = WarcPointer(f.name, roff, rlen, resp_id, digest,
                               refers_to=revisit[0].refers_to() if revisit else None)
+        f.responses.add(resp_id)
         if revisit is not None:
             self.revisits.wrote_revisit(rlen)
-        elif self.revisits is not None and digest and body and not truncated:
-            self.revisits.remember(url, digest, wdate, pointer)
-        self._maybe_roll()
+        elif self.revisits is not None and payload and not ex.truncated:
+            self.revisits.remember(ex.url, digest, ex.warc_date, pointer)
         return pointer
-
-    def _response_record(self, url, http_resp, body, warc_headers, revisit):
-        if revisit is None:
-            return self._builder.create_warc_record(
-                url, "response", payload=io.BytesIO(body), length=len(body),
-                warc_headers_dict=warc_headers, http_headers=http_resp,
-            )
-        target, digest = revisit
-        rec = self._builder.create_revisit_record(
-            url, digest, target.url, target.warc_date, http_headers=http_resp,
-            warc_headers_dict=warc_headers,
-        )
-        # WARC 1.1 header order: Refers-To next to the other Refers-To-* fields
-        rec.rec_headers.add_header("WARC-Refers-To", target.pointer.record_id)
-        return rec
-
-    def _request_record(self, url, method, protocol, headers, body, warc_headers):
-        req_hdrs = normalize_headers(headers)
-        if not any(k.lower() == "host" for k, _ in req_hdrs):
-            req_hdrs.insert(0, ("Host", urlsplit(url).netloc))
-        # warcio keeps the method in .protocol for requests (cdxj-indexer reads it from there)
-        http_req = StatusAndHeaders(f"{method} {request_target(url)} {protocol}", req_hdrs,
-                                    is_http_request=True)
-        body = body or b""
-        return self._builder.create_warc_record(
-            url, "request", payload=io.BytesIO(body), length=len(body),
-            warc_headers_dict=warc_headers, http_headers=http_req,
-        )
 
     @cpu_timed
     def write_metadata(
@@ -290,9 +277,12 @@ class WarcArchive:
         """A metadata record (application/warc-fields) with the crawl context of ``url``.
 
         Typical fields: ``via`` (the feed/sitemap/page it was discovered on), ``outlink``
-        (repeatable), ``hopsFromSeed``; ``concurrent_to`` is the response's record id.
+        (repeatable), ``hopsFromSeed``; ``concurrent_to`` is the response's record id. The
+        record goes into the file that holds that response, also when the file was rolled
+        since (it stays open for :attr:`drain_seconds` after a roll for this).
         """
-        self._ensure_open()
+        d = self._draining
+        f = d if d is not None and concurrent_to in d.responses else self._ensure_open()
         items = fields.items() if hasattr(fields, "items") else fields
         lines = []
         for k, v in items:
@@ -300,7 +290,7 @@ class WarcArchive:
             for x in vals:
                 lines.append(f"{k}: {x}\r\n")
         body = "".join(lines).encode("utf-8")
-        hdrs = {"WARC-Date": warc_date(date)}
+        hdrs = {"WARC-Date": warc_date(date), "WARC-Warcinfo-ID": f.warcinfo_id}
         if concurrent_to:
             hdrs["WARC-Concurrent-To"] = concurrent_to
         rec = self._builder.create_warc_record(
@@ -308,23 +298,36 @@ class WarcArchive:
             warc_content_type="application/warc-fields", warc_headers_dict=hdrs,
         )
         rec_id = rec.rec_headers.get_header("WARC-Record-ID")
-        [(off, length)] = self._append([rec])
-        ptr = WarcPointer(
-            self._open.name, off, length, rec_id, rec.rec_headers.get_header("WARC-Payload-Digest")
-        )
-        self._maybe_roll()
-        return ptr
+        [(off, length)] = self._append_raw([self._builder.serialize(rec)], f=f)
+        return WarcPointer(f.name, off, length, rec_id,
+                           rec.rec_headers.get_header("WARC-Payload-Digest"))
 
+    # -- rolling -------------------------------------------------------------------------------
     def _maybe_roll(self) -> None:
-        if self._open is not None and self._open.fh.tell() >= self.max_file_size:
-            self.roll()
-
-    # -- closing and shipping --------------------------------------------------------------------
-    def roll(self) -> ClosedFile | None:
-        """Close the current file (if any); index + upload it in the background."""
-        f, self._open = self._open, None
+        """Before an exchange: roll the open file at its size or age; close the file rolled
+        before once its grace period for late metadata records is over."""
+        now = time.monotonic()
+        d = self._draining
+        if d is not None and now >= d.drain_until:
+            self._draining = None
+            self._finish(d)
+        f = self._open
         if f is None:
-            return None
+            return
+        too_old = self.max_file_age and now - f.opened >= self.max_file_age
+        if f.fh.tell() >= self.max_file_size or too_old:
+            if self._draining is not None:
+                self._finish(self._draining)
+            f.drain_until = now + self.drain_seconds
+            self._draining, self._open = f, None
+
+    def tick(self) -> None:
+        """Periodic call (e.g. once a minute from the reactor): rolls a file that reached its
+        age while the crawl is idle and closes a drained one."""
+        if not self._closed:
+            self._maybe_roll()
+
+    def _finish(self, f: _OpenFile) -> ClosedFile:
         f.fh.flush()
         os.fsync(f.fh.fileno())
         f.fh.close()
@@ -332,19 +335,35 @@ class WarcArchive:
         self.shipper.submit(closed)
         return closed
 
+    def roll(self) -> ClosedFile | None:
+        """Close the open file (and one still draining, if any); index + upload them in the
+        background. Returns the closed open file."""
+        d, self._draining = self._draining, None
+        if d is not None:
+            self._finish(d)
+        f, self._open = self._open, None
+        return self._finish(f) if f is not None else None
+
+    @property
+    def _busy_paths(self) -> list[Path]:
+        return [f.path for f in (self._open, self._draining) if f is not None]
+
     def recover_spool(self, ship: bool = True) -> list[ClosedFile]:
         """Repair, index and ship files left in the spool by an earlier (crashed) run."""
-        return self.shipper.recover(ship, skip=self._open.path if self._open else None)
+        return self.shipper.recover(ship, skip=self._busy_paths)
 
     def pending(self) -> list[str]:
         """WARC files still in the spool (not yet uploaded), excluding the open one."""
-        return self.shipper.pending(exclude=self.current_file)
+        return self.shipper.pending(exclude=[p.name for p in self._busy_paths])
 
     @cpu_timed
-    def close(self, final_attempts: int | None = None) -> list[ClosedFile]:
-        """Roll the open file, wait for uploads, retry anything left. Returns this run's files."""
+    def close(self, final_attempts: int | None = None, budget: float | None = None
+              ) -> list[ClosedFile]:
+        """Roll the open file, wait for uploads, retry anything left (no new attempt after
+        ``budget`` seconds: the rest stays in the spool). Returns this run's files."""
         if self._closed:
             return list(self.closed_files)
+        self.shipper.set_budget(budget)
         self.roll()
         self._closed = True
         self.shipper.close(final_attempts)

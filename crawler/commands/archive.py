@@ -8,40 +8,31 @@ The store is ``--store``, else ``$CRAWLER_ARCHIVE``, else ``<data dir>/archive``
 endpoint ``--s3-endpoint``, else ``$CRAWLER_S3_ENDPOINT``, else boto3's own
 ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``.
 
-``verify`` reads every selected WARC to the end and checks: gzip members and records parse;
-every record has a WARC-Block-Digest (and a WARC-Payload-Digest where it has a payload) and
-warcio verifies both; request and response records pair up (WARC-Concurrent-To, same URI); the
-file starts with warcinfo; the CDXJ sidecar exists and equals what ``cdxj-indexer`` writes for
-the file; and (unless ``--no-pointers``) every stored article's WARC pointer resolves to the
-response record it names (record id, URI, payload digest recomputed from the bytes; for a
-revisit record, through the pointer's ``refers_to`` to the original response holding the
-body). It prints a report and exits 1 on any fault. Files still waiting in the local spool are
-reported too.
+``verify`` reads every selected WARC to the end, gzip member by member (see
+:mod:`crawler.archive.verify` and :mod:`crawler.archive.audit`): records parse; block and
+payload digests are recomputed; request and response records pair up (WARC-Concurrent-To, same
+URI); the file starts with warcinfo; its SHA-256 equals the one stored at upload; the CDXJ
+sidecar exists, is sorted and equals what ``cdxj-indexer --sort`` writes for the file; every
+revisit's original (WARC-Refers-To) is found in the archive with the same URI and payload
+digest; and (unless ``--no-pointers``) every stored article's WARC pointer resolves to the
+record it names (through ``refers_to`` for revisits). Each fault names the file and offset;
+it prints a report and exits 1 on any fault, never a traceback. Files still waiting in the
+local spool are reported too.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
+from crawler.archive import WARC_SUFFIX, cdxj_name, scan_gzip_members, verify_pointers
+from crawler.archive.audit import Originals, verify_file
 from crawler.archive.blobstore import BlobStore, open_blobstore
-from crawler.archive import (
-    WARC_SUFFIX,
-    cdxj_for_stream,
-    cdxj_name,
-    check_warc,
-    scan_gzip_members,
-    verify_pointers,
-)
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -138,62 +129,6 @@ def _spool_pending(args) -> list[str]:
     return sorted(p.name for p in spool.glob("*" + WARC_SUFFIX))
 
 
-# --------------------------------------------------------------------------------------------
-@dataclass
-class FileReport:
-    name: str
-    size: int
-    records: int = 0
-    by_type: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)
-    cdxj: str = "missing"  # ok | missing | differs
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def verify_file(store: BlobStore, name: str, size: int, names: set[str] | None = None) -> FileReport:
-    """Read one WARC from the store to the end; check records, digests, pairing and CDXJ."""
-    rep = FileReport(name, size)
-    with tempfile.TemporaryFile() as tmp:
-        try:
-            with store.open(name) as src:
-                shutil.copyfileobj(src, tmp, 1 << 20)
-        except Exception as exc:
-            rep.errors.append(f"cannot read: {exc}")
-            return rep
-        if tmp.tell() != size:
-            rep.errors.append(f"read {tmp.tell()} bytes, store lists {size}")
-        tmp.seek(0)
-        chk = check_warc(tmp, name)
-        rep.records, rep.by_type = chk.records, dict(chk.by_type)
-        rep.errors.extend(chk.errors)
-        if chk.records == 0:
-            rep.errors.append("no records")
-        idx = cdxj_name(name)
-        if names is not None and idx not in names:
-            rep.cdxj = "missing"
-        else:
-            try:
-                stored = store.read_bytes(idx).decode("utf-8")
-            except Exception:
-                stored = None
-            if stored is None:
-                rep.cdxj = "missing"
-            else:
-                tmp.seek(0)
-                expected = cdxj_for_stream(tmp, os.path.basename(name))
-                rep.cdxj = "ok" if stored == expected else "differs"
-        if rep.cdxj != "ok":
-            rep.errors.append(f"CDXJ sidecar {idx}: {rep.cdxj}")
-    return rep
-
-
-def _sha1_b32(data: bytes) -> str:
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
-
-
 def stored_pointers(data_dir) -> Iterable[dict]:
     """WARC pointers of every stored article version (best effort over the lead's store API)."""
     from crawler.store import open_store, store_missing
@@ -265,7 +200,8 @@ def run_verify(args) -> int:
         print(f"crawler archive verify: no WARC files in {store.uri} (wrong --store or nothing archived yet)",
               file=sys.stderr)
         return 1
-    reports = [verify_file(store, b.name, b.size, names) for b in warcs]
+    originals = Originals(store)
+    reports = [verify_file(store, b.name, b.size, names, originals) for b in warcs]
     ptr_report = None
     if not getattr(args, "no_pointers", False) and not getattr(args, "file", None):
         ptrs = list(stored_pointers(args.data_dir))

@@ -16,6 +16,15 @@ middleware
   a 5xx. So robots.txt, feeds, sitemaps, every redirect hop, error pages and every retry
   attempt are archived as their own exchange, with the body as received (still compressed).
 
+The records hold the bytes of the connection, recorded by the download handler
+:class:`crawler.scrapy_ext.wire.CaptureDownloadHandler` (settings.py enables it for http and
+https); a download that fails after its response head arrived (cut connection, size limit,
+timeout) is archived in ``process_exception`` with what arrived and ``WARC-Truncated``, and
+``request.meta["warc"]`` points at that record. Responses from another download handler are
+rebuilt from Scrapy's parsed response (marked with a ``WARC-Comment``). ``process_request``
+keeps ``Accept-Encoding`` to gzip/deflate (no br, zstd: the replay toolchain cannot decode
+them).
+
 Responses served from Scrapy's HTTP cache (flag ``cached``) are not archived again.
 
 For every archived response the middleware sets ``request.meta["warc"]`` (a
@@ -56,14 +65,23 @@ import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urldefrag
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.archive.blobstore import open_blobstore
 from crawler.archive import WarcArchive, WarcPointer
+from crawler.archive.exchange import Exchange
+from crawler.archive.records import warc_date
+from crawler.scrapy_ext.wire import WIRE_META, CaptureDownloadHandler
 
 log = logging.getLogger(__name__)
+
+#: content codings requested (what warcio, pywb 2.10 and py-wacz decode)
+ACCEPTED_ENCODINGS = (b"gzip", b"x-gzip", b"deflate", b"identity")
+RECONSTRUCTED_COMMENT = ("HTTP message rebuilt from Scrapy's parsed response, not the bytes of "
+                         "the connection (see http-capture-notes in warcinfo)")
 
 #: sent after the archive is closed: handler(files=list[ClosedFile], archive=WarcArchive)
 warc_files_closed = object()
@@ -90,7 +108,37 @@ def scrapy_headers(headers) -> list[tuple[str, str]]:
     return out
 
 
+TICK_SECONDS = 30.0  # how often an idle crawl checks whether the open WARC file is due to roll
+
+
+def truncation_reason(exc: BaseException, capture) -> str:
+    """WARC-Truncated value for a download that failed after its response head arrived."""
+    from scrapy.exceptions import (
+        DownloadCancelledError, DownloadFailedError, DownloadTimeoutError, ResponseDataLossError,
+    )
+
+    if capture.clipped or isinstance(exc, DownloadCancelledError):
+        return "length"  # DOWNLOAD_MAXSIZE (announced or reached)
+    if isinstance(exc, DownloadTimeoutError):
+        return "time"
+    if isinstance(exc, (ResponseDataLossError, DownloadFailedError, ConnectionError)):
+        return "disconnect"
+    return "unspecified"
+
+
+def _check_handlers(settings) -> None:
+    handlers = {**settings.getdict("DOWNLOAD_HANDLERS_BASE"), **settings.getdict("DOWNLOAD_HANDLERS")}
+    wanted = f"{CaptureDownloadHandler.__module__}.{CaptureDownloadHandler.__name__}"
+    for scheme in ("http", "https"):
+        h = handlers.get(scheme)
+        if h is not CaptureDownloadHandler and h != wanted:
+            log.warning("DOWNLOAD_HANDLERS[%r] is %s, not %s: its exchanges are archived as "
+                        "rebuilt from Scrapy's parsed responses, not as received", scheme, h, wanted)
+
+
 class WarcCaptureMiddleware:
+    shutdown_budget: float | None = None  # seconds of upload attempts at shutdown
+
     def __init__(self, archive: WarcArchive, stats=None):
         self.archive = archive
         self.stats = stats
@@ -120,7 +168,9 @@ class WarcCaptureMiddleware:
             "http-header-user-agent": s.get("USER_AGENT"),
             "sources": os.path.basename(str(sources)) if sources else None,
             "sources-digest": _file_digest(sources),
-            "capture": "Scrapy downloader middleware crawler.scrapy_ext.archive.WarcCaptureMiddleware",
+            "capture": "bytes of the connection: download handler crawler.scrapy_ext.wire."
+                       "CaptureDownloadHandler, records written by the downloader middleware "
+                       "crawler.scrapy_ext.archive.WarcCaptureMiddleware",
         }
         try:
             import scrapy
@@ -144,6 +194,7 @@ class WarcCaptureMiddleware:
             run_id=run_id,
             prefix=s.get("CRAWLER_WARC_PREFIX", "crawl"),
             max_file_size=s.getint("CRAWLER_WARC_MAX_SIZE", 1_000_000_000),
+            max_file_age=s.getfloat("CRAWLER_WARC_MAX_AGE", 3600),
             warcinfo=info,
             worker_id=s.get("CRAWLER_WARC_WORKER_ID") or None,
             fsync=s.getbool("CRAWLER_WARC_FSYNC", False),
@@ -151,29 +202,84 @@ class WarcCaptureMiddleware:
             collection_index=_collection_index(s, data_dir),
         )
         mw = cls(archive, crawler.stats)
+        mw.shutdown_budget = s.getfloat("CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS", 300) or None
         mw.crawler = crawler
         # for spiders/pipelines that add metadata records (crawl context: via, outlinks):
         #   crawler.warc_archive.write_metadata(url, {"via": ..., "outlink": [...]},
         #                                       concurrent_to=response.meta["warc"]["record_id"])
         crawler.warc_archive = archive
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.engine_stopped, signal=signals.engine_stopped)
+        _check_handlers(s)
         return mw
 
     # -- capture ---------------------------------------------------------------------------------
+    def process_request(self, request):
+        """Ask only for content encodings that the archive toolchain replays (warcio, pywb
+        2.10, py-wacz: gzip, deflate); Scrapy would add br and zstd when their decoders are
+        installed."""
+        ae = request.headers.get(b"Accept-Encoding")
+        if ae:
+            kept = [e for e in (x.strip() for x in ae.split(b","))
+                    if e.split(b";")[0].strip().lower() in ACCEPTED_ENCODINGS]
+            request.headers[b"Accept-Encoding"] = b", ".join(kept) or b"identity"
+        return None
+
     def process_response(self, request, response):
+        capture = request.meta.pop(WIRE_META, None)
         if "cached" in response.flags or self._closed:
             return response
         if not response.url.startswith(("http://", "https://")):
             return response  # data:, file:, s3: ... are not HTTP exchanges
-        pointer = self.archive_exchange(request, response)
+        truncated = "disconnect" if "dataloss" in response.flags else None
+        if capture is not None and capture.clipped:
+            truncated = "length"
+        pointer = None
+        if capture is not None and capture.head_complete:
+            pointer = self._write_wire(request, capture, truncated)
+        if pointer is None:
+            pointer = self.archive_exchange(request, response)
         request.meta["warc"] = pointer.to_dict()
         return response
 
+    def process_exception(self, request, exception):
+        """A download that failed after the response head arrived (cut connection, size
+        limit, timeout) is archived with what was received and WARC-Truncated."""
+        capture = request.meta.pop(WIRE_META, None)
+        if capture is None or self._closed or not capture.head_complete:
+            return None
+        reason = truncation_reason(exception, capture)
+        pointer = self._write_wire(request, capture, reason)
+        if pointer is not None:
+            request.meta["warc"] = pointer.to_dict()
+            if self.stats is not None:
+                self.stats.inc_value(f"warc/truncated/{reason}")
+        return None
+
+    def _write_wire(self, request, capture, truncated) -> WarcPointer | None:
+        proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
+        ex = Exchange(
+            url=urldefrag(request.url)[0], request=bytes(capture.sent),
+            response=bytes(capture.received), warc_date=warc_date(capture.started),
+            ip_address=None if proxied else capture.peer, truncated=truncated,
+        )
+        try:
+            pointer = self.archive.write_wire(ex)
+        except ValueError as exc:  # no complete response head: nothing to archive as HTTP
+            log.warning("not archived: %s", exc)
+            return None
+        self.exchanges += 1
+        if self.stats is not None:
+            self.stats.inc_value("warc/exchanges")
+        return pointer
+
     def archive_exchange(self, request, response) -> WarcPointer:
+        """Fallback for responses not captured at the connection (another download handler):
+        the exchange rebuilt from what Scrapy exposes (see HTTP_CAPTURE_NOTES)."""
         proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
         ip = None if proxied else (str(response.ip_address) if response.ip_address else None)
-        truncated = "length" if "dataloss" in response.flags else None
+        truncated = "disconnect" if "dataloss" in response.flags else None
         pointer = self.archive.write_exchange(
             url=response.url,
             method=request.method,
@@ -186,11 +292,26 @@ class WarcCaptureMiddleware:
             ip_address=ip,
             date=datetime.now(timezone.utc),
             truncated=truncated,
+            extra_warc_headers={"WARC-Comment": RECONSTRUCTED_COMMENT},
         )
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
+            self.stats.inc_value("warc/reconstructed")
         return pointer
+
+    def _tick(self):
+        try:
+            self.archive.tick()
+        except Exception as exc:
+            log.warning("WARC roll check failed: %s", exc)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def spider_opened(self, spider=None):
+        from twisted.internet import task
+
+        self._ticker = task.LoopingCall(self._tick)
+        self._ticker.start(TICK_SECONDS, now=False)
 
     # -- shutdown --------------------------------------------------------------------------------
     def spider_closed(self, spider=None, reason=None):
@@ -203,8 +324,11 @@ class WarcCaptureMiddleware:
         if self._closed:
             return
         self._closed = True
+        ticker = getattr(self, "_ticker", None)
+        if ticker is not None and ticker.running:
+            ticker.stop()
         try:
-            files = self.archive.close()
+            files = self.archive.close(budget=self.shutdown_budget)
         finally:
             if self.archive.digest_index is not None:
                 try:

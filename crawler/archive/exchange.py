@@ -1,0 +1,109 @@
+"""One HTTP exchange as WARC records: the request record holds the request as sent, the
+response (or revisit) record the response as received, byte for byte (status line with its
+reason phrase, header lines in received order and case, body with its content and transfer
+encodings). Digests follow warcio's convention: WARC-Block-Digest over the block,
+WARC-Payload-Digest over the bytes after the HTTP head (chunked framing included)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from crawler.archive.records import (
+    HTTP_REQUEST_TYPE, HTTP_RESPONSE_TYPE, REVISIT_PROFILE, dechunked_response_headers,
+    http_bytes, http_head_length, normalize_headers, record_bytes, request_target, sha1_b32,
+)
+
+#: WARC-Truncated values (WARC 1.1): what cut a response short
+TRUNCATED_REASONS = ("length", "time", "disconnect", "unspecified")
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+@dataclass
+class Exchange:
+    """Bytes of one exchange as they went over the connection."""
+
+    url: str
+    request: bytes
+    response: bytes
+    warc_date: str
+    ip_address: str | None = None
+    truncated: str | None = None  # WARC-Truncated reason, None when complete
+
+    def head_length(self) -> int:
+        n = http_head_length(self.response)
+        if n is None:
+            raise ValueError(f"{self.url}: no complete HTTP response head in {len(self.response)} bytes")
+        return n
+
+    def payload(self) -> bytes:
+        return self.response[self.head_length():]
+
+
+def reconstructed(url: str, *, method: str, request_headers, request_body: bytes, status: int,
+                  response_headers, body: bytes, reason: str | None, protocol: str,
+                  warc_date: str, ip_address=None, truncated=None) -> Exchange:
+    """An exchange from parsed parts (not captured at the connection): the body is taken as
+    de-chunked, so Transfer-Encoding is renamed (see :data:`HTTP_CAPTURE_NOTES`)."""
+    if reason is None:
+        try:
+            reason = HTTPStatus(int(status)).phrase
+        except ValueError:
+            reason = ""
+    resp_hdrs = dechunked_response_headers(normalize_headers(response_headers), len(body),
+                                           method=method, status=int(status))
+    req_hdrs = normalize_headers(request_headers)
+    if not any(k.lower() == "host" for k, _ in req_hdrs):
+        req_hdrs.insert(0, ("Host", urlsplit(url).netloc))
+    resp = http_bytes(f"{protocol} {int(status)} {reason}".rstrip(), resp_hdrs, body)
+    req = http_bytes(f"{method} {request_target(url)} {protocol}", req_hdrs, request_body or b"")
+    return Exchange(url, req, resp, warc_date, ip_address, truncated)
+
+
+def _common(ex: Exchange, warcinfo_id: str | None) -> list[tuple[str, str]]:
+    fields = [("WARC-Date", ex.warc_date), ("WARC-Target-URI", ex.url)]
+    if ex.ip_address:
+        fields.append(("WARC-IP-Address", str(ex.ip_address)))
+    if warcinfo_id:
+        fields.append(("WARC-Warcinfo-ID", warcinfo_id))
+    return fields
+
+
+def response_record(ex: Exchange, record_id: str, warcinfo_id: str | None,
+                    extra: Mapping[str, str] | None = None) -> tuple[bytes, str]:
+    """(record bytes, payload digest) of the full response record."""
+    digest = sha1_b32(ex.payload())
+    fields = [("WARC-Type", "response"), ("WARC-Record-ID", record_id), *_common(ex, warcinfo_id)]
+    if ex.truncated:
+        fields.append(("WARC-Truncated", ex.truncated))
+    fields += list((extra or {}).items())
+    fields += [("WARC-Payload-Digest", digest), ("Content-Type", HTTP_RESPONSE_TYPE)]
+    return record_bytes(fields, ex.response), digest
+
+
+def revisit_record(ex: Exchange, record_id: str, warcinfo_id: str | None, digest: str,
+                   refers_to: Mapping, extra: Mapping[str, str] | None = None) -> bytes:
+    """A revisit (identical-payload-digest): the response head as received, no payload."""
+    fields = [("WARC-Type", "revisit"), ("WARC-Record-ID", record_id), *_common(ex, warcinfo_id),
+              ("WARC-Profile", REVISIT_PROFILE),
+              ("WARC-Refers-To", refers_to["record_id"]),
+              ("WARC-Refers-To-Target-URI", refers_to["url"]),
+              ("WARC-Refers-To-Date", refers_to["warc_date"])]
+    fields += list((extra or {}).items())
+    fields += [("WARC-Payload-Digest", digest), ("Content-Type", HTTP_RESPONSE_TYPE)]
+    return record_bytes(fields, ex.response[:ex.head_length()])
+
+
+def request_record(ex: Exchange, response_id: str, warcinfo_id: str | None) -> bytes:
+    head = http_head_length(ex.request)
+    payload = ex.request[head:] if head is not None else b""
+    fields = [("WARC-Type", "request"), ("WARC-Record-ID", new_record_id()),
+              *_common(ex, warcinfo_id), ("WARC-Concurrent-To", response_id),
+              ("WARC-Payload-Digest", sha1_b32(payload)), ("Content-Type", HTTP_REQUEST_TYPE)]
+    return record_bytes(fields, ex.request)
