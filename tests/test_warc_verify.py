@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from services import s3_bucket, s3_uri, seaweedfs  # noqa: F401  (fixtures)
 from crawler.archive import SqliteDigestIndex, WarcArchive, cdxj_name
 from crawler.archive.blobstore import LocalBlobStore
 from crawler.archive.verify import iter_members
+
+pytestmark = pytest.mark.integration
 
 PAGE = ("<html><body><h1>Stadtrat beschließt Haushalt</h1>"
         + "<p>Die Fraktionen stritten lange über die Kreisumlage.</p>" * 60 + "</body></html>").encode()
@@ -175,3 +178,24 @@ def test_revisit_whose_original_changed(archive, tmp_path):
     proc = _verify(tmp_path, root, "--file", second)
     assert proc.returncode == 1
     assert "not found in the archive" in proc.stdout, proc.stdout
+
+
+def test_fixity_mismatch_on_s3(pristine, tmp_path, s3_uri, seaweedfs):
+    """An object in the bucket replaced by other (still well-formed) bytes under the SHA-256
+    metadata of the upload: verify names the file and the fixity mismatch."""
+    from crawler.archive.blobstore import open_blobstore
+
+    src, first, second = pristine
+    store = open_blobstore(s3_uri, default_dir=tmp_path / "unused")
+    for f in sorted(src.iterdir()):
+        if f.is_file():
+            store.put_file(f, f.name)
+    proc = _verify(tmp_path, s3_uri)
+    assert proc.returncode == 0, proc.stdout
+    sha = store.sha256(first)
+    recompressed = b"".join(gzip.compress(m.data, 9) for m in _members(src / first))
+    store.client.put_object(Bucket=store.bucket, Key=store._key(first), Body=recompressed,
+                            Metadata={"sha256": sha})
+    proc = _verify(tmp_path, s3_uri)
+    assert proc.returncode == 1
+    assert f"FAIL {first}" in proc.stdout and "fixity mismatch" in proc.stdout, proc.stdout
