@@ -55,7 +55,7 @@ class Reprocessor:
         self._open, self._stores = open_blobstore, {}
 
     def _html(self, version) -> bytes:
-        from crawler.archive.verify import resolve_pointer
+        from crawler.archive import resolve_pointer
 
         uri = version.archive or None
         if uri not in self._stores:
