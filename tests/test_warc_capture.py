@@ -1,6 +1,6 @@
 """Capture at the connection: every response record's block is, byte for byte, what the server
-wrote; the request record is what the crawler sent; cut and oversized bodies are archived with
-WARC-Truncated.
+wrote (over plain HTTP and over TLS); the request record is what the crawler sent; cut and
+oversized bodies are archived with WARC-Truncated.
 
 A raw-socket server (no http.server: it would normalise what it sends) answers each path with
 bytes fixed below and records what it received; a real Scrapy crawl (subprocess: a reactor
@@ -69,7 +69,8 @@ BIG = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-E
 class RawServer:
     """Answers each request with fixed bytes; keeps what it received and sent per path."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        self.tls = tls  # ssl.SSLContext: serve HTTPS
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.received: dict[str, list[bytes]] = {}
@@ -86,6 +87,11 @@ class RawServer:
 
     def _serve(self, conn):
         buf = b""
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                return
         with conn:
             while True:
                 while b"\r\n\r\n" not in buf:
@@ -100,7 +106,7 @@ class RawServer:
                 self.received.setdefault(path, []).append(head + b"\r\n\r\n")
                 if path == "/cut":
                     self._send(conn, path, CUT)
-                    conn.shutdown(socket.SHUT_RDWR)
+                    conn.close()
                     return
                 if path == "/big":
                     try:
@@ -149,7 +155,8 @@ SPIDER = textwrap.dedent(
         "TELNETCONSOLE_ENABLED": False, "DOWNLOAD_MAXSIZE": %(maxsize)d,
         "REDIRECT_ENABLED": False, "CRAWLER_WARC_REVISITS": False,
         "DOWNLOADER_MIDDLEWARES": {"crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950},
-        "DOWNLOAD_HANDLERS": {"http": "crawler.scrapy_ext.wire.CaptureDownloadHandler"},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
+                              "https": "crawler.scrapy_ext.wire.CaptureDownloadHandler"},
         "CRAWLER_DATA_DIR": data_dir,
     })
     crawler = proc.create_crawler(T)
@@ -184,11 +191,41 @@ def _records(path: Path) -> list[tuple[dict, bytes]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def crawl(tmp_path_factory):
+def _tls_context(tmp: Path):
+    """A server context with a self-signed certificate for 127.0.0.1 (Scrapy does not verify)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                    serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    return ctx
+
+
+@pytest.fixture(scope="module", params=["http", "https"])
+def crawl(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("capture")
-    server = RawServer()
-    base = f"http://127.0.0.1:{server.port}"
+    server = RawServer(_tls_context(tmp) if request.param == "https" else None)
+    base = f"{request.param}://127.0.0.1:{server.port}"
     script = tmp / "crawl.py"
     script.write_text(SPIDER)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
