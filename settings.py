@@ -3,6 +3,7 @@
 Endpoints and locations come from the environment so one checkout serves many deployments:
   CRAWLER_DATA_DIR   data directory (default ./data): SQLite store, dedup index, WARC spool, logs
   CRAWLER_SOURCES    portal configuration (default ./sources.toml)
+  CRAWLER_FRONTIER   redis://host:port/db: several crawler processes share one crawl
   CRAWLER_STORE      article store URI: sqlite:///path or postgresql://... (default
                      sqlite:///<data dir>/articles.sqlite)
   CRAWLER_ARCHIVE    where closed WARC files go: a directory or s3://bucket/prefix
@@ -94,6 +95,11 @@ CRAWLER_ROBOTS_RETRY_AFTER = 600  # seconds: an unreachable robots.txt (5xx, no 
 CRAWLER_ROBOTS_MAX_AGE = 86400.0  # seconds a host's robots.txt rules are used before asking again
 
 # -- components ------------------------------------------------------------------------------
+# Scrapy's scheduler; with CRAWLER_FRONTIER=redis://... scrapy-redis's, shared by every crawler
+# process of the crawl (one request queue, one duplicate filter; see crawler/scrapy_ext/frontier.py).
+SCHEDULER = "crawler.scrapy_ext.frontier.FrontierScheduler"
+CRAWLER_FRONTIER = os.environ.get("CRAWLER_FRONTIER")
+CRAWLER_FRONTIER_KEY = os.environ.get("CRAWLER_FRONTIER_KEY", "newscrawler")  # Redis key prefix of the crawl
 EXTENSIONS = {
     "crawler.scrapy_ext.job.CrawlJobExtension": 0,
     # per-portal counters in the stats (job records, health, metrics)
@@ -117,6 +123,9 @@ DOWNLOADER_MIDDLEWARES = {
     # and cut bodies turned into failed fetches (retried, then retried by the next crawl).
     "crawler.scrapy_ext.charset.CharsetMiddleware": 587,
     "crawler.scrapy_ext.bodies.TruncatedBodyMiddleware": 585,
+    # CRAWLER_FRONTIER only: each request waits for its turn on its download slot, booked in
+    # Redis, so the slot's delay holds across all crawler processes of the crawl.
+    "crawler.scrapy_ext.frontier.SharedPolitenessMiddleware": 940,
     # Closer to the wire than decompression (590) and redirects (600): archives raw exchanges.
     "crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950,
 }

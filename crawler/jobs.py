@@ -67,6 +67,25 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def store_is_own(store_location: str, data_dir) -> bool:
+    """The store is the data directory's SQLite file: its crawls are exactly those holding the
+    data directory's lock. (Another store may be shared by crawlers of other data directories.)"""
+    return store_location == f"sqlite:///{data_dir.articles_db}"
+
+
+def process_gone(job) -> bool:
+    """A run recorded by a process of this host that no longer exists."""
+    if job.host != socket.gethostname() or not job.pid:
+        return False
+    try:
+        os.kill(job.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def lock_is_free(path: Path) -> bool:
     """True when no live process holds the data-directory lock (works read-only)."""
     try:

@@ -293,3 +293,10 @@ def test_a_cursor_reader_misses_no_change_of_concurrent_writers(backend, tmp_pat
     assert seen == everything  # none missed, none twice, in seq order
     reader.close()
     setup.close()
+
+
+def test_a_shared_store_marks_crashed_only_the_runs_whose_process_is_gone(store):
+    store.start_job(JobRecord(run_id="other-crawler", started_at="2026-11-23T10:00:00+00:00", host="h", pid=1))
+    store.start_job(JobRecord(run_id="killed", started_at="2026-11-23T10:00:00+00:00", host="h", pid=2))
+    assert store.mark_crashed_jobs(except_run_id="now", is_dead=lambda job: job.pid == 2) == ["killed"]
+    assert {j.run_id: j.status for j in store.jobs()} == {"other-crawler": "running", "killed": "crashed"}

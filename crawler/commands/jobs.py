@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from crawler.jobs import effective_status, lock_is_free
+from crawler.jobs import effective_status, lock_is_free, store_is_own
 from crawler.store import open_store, store_missing
 
 
@@ -23,7 +23,8 @@ def run(args) -> int:
         print(f"crawler jobs: no crawl has run in {args.data_dir}", file=sys.stderr)
         return 2
     store = open_store(args.data_dir, read_only=True)
-    lock_free = lock_is_free(args.data_dir.lock_file)
+    # the data dir's lock speaks for the runs of its own store only (a shared one: their pids)
+    lock_free = lock_is_free(args.data_dir.lock_file) and store_is_own(store.location, args.data_dir)
     try:
         for job in store.jobs(limit=args.limit):
             job.status = effective_status(job, lock_free=lock_free)

@@ -18,7 +18,7 @@ from scrapy import signals
 
 from crawler.datadir import resolve_data_dir
 from crawler.scrapy_ext.diskfull import DiskFullGuard
-from crawler.jobs import CrawlLock, new_run_id, utc_now
+from crawler.jobs import CrawlLock, new_run_id, process_gone, store_is_own, utc_now
 from crawler.scrapy_ext.resources import ATTRIBUTE, CrawlResources
 from crawler.store import JobRecord
 
@@ -40,7 +40,9 @@ class CrawlJobExtension:
             raise
         setattr(crawler, ATTRIBUTE, self.resources)
         self.store = self.resources.store
-        for run_id in self.store.mark_crashed_jobs(except_run_id=self.run_id):
+        # a store shared with crawlers of other data directories: only runs whose process is gone
+        is_dead = None if store_is_own(self.store.location, self.data_dir) else process_gone
+        for run_id in self.store.mark_crashed_jobs(except_run_id=self.run_id, is_dead=is_dead):
             logger.warning("crawl run %s ended without a job record (killed?): marked crashed", run_id)
         self.job = JobRecord(
             run_id=self.run_id,

@@ -208,8 +208,9 @@ class ArticleStore(ABC):
     def finish_job(self, job: JobRecord) -> None: ...
 
     @abstractmethod
-    def mark_crashed_jobs(self, except_run_id: str) -> list[str]:
-        """Mark runs left "running" by a killed crawl as crashed (called under the crawl lock)."""
+    def mark_crashed_jobs(self, except_run_id: str, is_dead=None) -> list[str]:
+        """Mark runs left "running" by a killed crawl as crashed (called under the crawl lock);
+        ``is_dead(job) -> bool`` narrows them (a store shared by several crawler processes)."""
 
     @abstractmethod
     def jobs(self, limit: int = 20) -> list[JobRecord]: ...

@@ -41,13 +41,16 @@ class CrawlStateMixin:
                 (job.run_id, job.started_at, job.status, json.dumps(job.portals), job.archive, job.host, job.pid),
             )
 
-    def mark_crashed_jobs(self, except_run_id: str) -> list[str]:
-        """Runs still marked running while their lock is free were killed: mark them crashed."""
+    def mark_crashed_jobs(self, except_run_id: str, is_dead=None) -> list[str]:
+        """Runs still marked running while their lock is free were killed: mark them crashed.
+        ``is_dead(job)``: which of them (a store shared by several crawlers: only those whose
+        process is known to be gone); default every one."""
         with self._tx():
-            rows = [r["run_id"] for r in self._all(
-                "SELECT run_id FROM jobs WHERE status='running' AND run_id != ?", (except_run_id,))]
-            self._exec("UPDATE jobs SET status='crashed', exit_code=-9 WHERE status='running' AND run_id != ?",
-                       (except_run_id,))
+            running = [self._job(r) for r in self._all(
+                "SELECT * FROM jobs WHERE status='running' AND run_id != ?", (except_run_id,))]
+            rows = [j.run_id for j in running if is_dead is None or is_dead(j)]
+            for run_id in rows:
+                self._exec("UPDATE jobs SET status='crashed', exit_code=-9 WHERE run_id=?", (run_id,))
         return rows
 
     def finish_job(self, job: JobRecord) -> None:
@@ -59,10 +62,11 @@ class CrawlStateMixin:
             )
 
     def jobs(self, limit: int = 20) -> list[JobRecord]:
-        out = []
-        for d in self._all("SELECT * FROM jobs ORDER BY started_at DESC LIMIT ?", (limit,)):
-            d["portals"] = json.loads(d["portals"] or "[]")
-            d["stats"] = json.loads(d["stats"] or "{}")
-            d["warc_files"] = json.loads(d["warc_files"] or "[]")
-            out.append(JobRecord(**d))
-        return out
+        return [self._job(d) for d in self._all("SELECT * FROM jobs ORDER BY started_at DESC LIMIT ?", (limit,))]
+
+    @staticmethod
+    def _job(d: dict) -> JobRecord:
+        d["portals"] = json.loads(d["portals"] or "[]")
+        d["stats"] = json.loads(d["stats"] or "{}")
+        d["warc_files"] = json.loads(d["warc_files"] or "[]")
+        return JobRecord(**d)
