@@ -99,6 +99,12 @@ CRAWLER_ROBOTS_MAX_AGE = 86400.0  # seconds a host's robots.txt rules are used b
 # process of the crawl (one request queue, one duplicate filter; see crawler/scrapy_ext/frontier.py).
 SCHEDULER = "crawler.scrapy_ext.frontier.FrontierScheduler"
 CRAWLER_FRONTIER = os.environ.get("CRAWLER_FRONTIER")
+# Scrapy's HTTP/1.1 handler; with CRAWLER_FRONTIER a request leaving its download slot waits for
+# its turn booked in Redis, so the slot's delay holds across all processes of the crawl.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",
+    "https": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",
+}
 CRAWLER_FRONTIER_KEY = os.environ.get("CRAWLER_FRONTIER_KEY", "newscrawler")  # Redis key prefix of the crawl
 EXTENSIONS = {
     "crawler.scrapy_ext.job.CrawlJobExtension": 0,
@@ -123,9 +129,6 @@ DOWNLOADER_MIDDLEWARES = {
     # and cut bodies turned into failed fetches (retried, then retried by the next crawl).
     "crawler.scrapy_ext.charset.CharsetMiddleware": 587,
     "crawler.scrapy_ext.bodies.TruncatedBodyMiddleware": 585,
-    # CRAWLER_FRONTIER only: each request waits for its turn on its download slot, booked in
-    # Redis, so the slot's delay holds across all crawler processes of the crawl.
-    "crawler.scrapy_ext.frontier.SharedPolitenessMiddleware": 940,
     # Closer to the wire than decompression (590) and redirects (600): archives raw exchanges.
     "crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950,
 }

@@ -14,9 +14,9 @@ On top of scrapy-redis, for a crawl whose processes start and end on their own:
   while another one is still busy (its pages may yield more requests) and the queue is empty;
   the last one to leave clears the crawl's keys. A process silent for ``STALE_AFTER`` seconds
   (killed) no longer counts.
-- Politeness across processes: :class:`SharedPolitenessMiddleware` reserves every request's
-  time on its download slot in Redis (server time), so the slot's delay holds between the
-  requests of all processes, not only within one.
+- Politeness across processes: :class:`PoliteHTTPDownloadHandler` lets a request that leaves
+  its download slot go only when the slot's delay has passed (Redis server time) since the
+  slot's last request from any process, so the delay holds across processes, not only within one.
 
 Redis calls of the scheduler run on the reactor thread, as in scrapy-redis itself (each is one
 short round trip); the politeness reservation and the heartbeat run in threads.
@@ -30,8 +30,9 @@ import socket
 import uuid
 
 from scrapy import signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.core.scheduler import Scheduler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider
 
 logger = logging.getLogger(__name__)
 
@@ -168,55 +169,61 @@ class SharedSchedulerMixin:
 
 
 # -- politeness across processes -----------------------------------------------------------------
-_RESERVE = """
+_TAKE_TURN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local delay = tonumber(ARGV[1])
-local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], tostring(at + delay), 'PX', math.ceil((at + delay - now) * 1000) + 60000)
-return tostring(at - now)
+local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if last < 0 or now - last >= delay then
+  redis.call('SET', KEYS[1], tostring(now), 'PX', math.ceil(delay * 1000) + 60000)
+  return '0'
+end
+return tostring(last + delay - now)
 """
 
 
-class SharedPolitenessMiddleware:
-    """Downloader middleware (frontier mode only): a request waits for its turn on its download
-    slot as reserved in Redis, ``delay`` seconds after the previous request of any process."""
+class PoliteHTTPDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 download handler; with ``CRAWLER_FRONTIER`` a request leaving its
+    download slot first takes its turn in Redis: it goes when ``delay`` seconds (Redis time)
+    have passed since the slot's last request from any process, else it waits and asks again.
+    (Here, right before the connection, not in a middleware: a request waiting in the local
+    slot, or a stalled reactor, would otherwise go later than its turn and close to another.)"""
 
-    def __init__(self, crawler, server):
-        self.crawler = crawler
-        self.server = server
-        self.prefix = f"{crawler.settings.get('CRAWLER_FRONTIER_KEY') or 'newscrawler'}:politeness:"
-        self.reserve_script = server.register_script(_RESERVE)
-
-    @classmethod
-    def from_crawler(cls, crawler):
+    def __init__(self, crawler):
+        super().__init__(crawler)
         uri = crawler.settings.get(SETTING)
-        if not uri:
-            raise NotConfigured
-        import redis
-        return cls(crawler, redis.Redis.from_url(uri))
+        self._redis = None
+        if uri:
+            import redis
+            self._redis = redis.Redis.from_url(uri)
+            self._take_turn = self._redis.register_script(_TAKE_TURN)
+            self._prefix = f"{crawler.settings.get('CRAWLER_FRONTIER_KEY') or 'newscrawler'}:politeness:"
 
-    def _delay(self, request) -> tuple[str, float]:
-        downloader = self.crawler.engine.downloader
+    def _slot_delay(self, request) -> tuple[str, float]:
+        downloader = self._crawler.engine.downloader
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         if slot is not None:
             return key, float(slot.delay)
         conf = downloader.per_slot_settings.get(key, {})
-        return key, float(conf.get("delay", self.crawler.settings.getfloat("DOWNLOAD_DELAY")))
+        return key, float(conf.get("delay", self._crawler.settings.getfloat("DOWNLOAD_DELAY")))
 
-    def reserve(self, slot: str, delay: float) -> float:
-        """Seconds to wait before the request may go (its turn is booked)."""
-        return float(self.reserve_script(keys=[self.prefix + slot], args=[delay]))
+    def take_turn(self, slot: str, delay: float) -> float:
+        """0: the request of ``slot`` may go now (its turn is taken); else seconds to wait."""
+        return float(self._take_turn(keys=[self._prefix + slot], args=[delay]))
 
-    async def process_request(self, request, spider=None):
-        slot, delay = self._delay(request)
-        if delay <= 0:
-            return None
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import reactor, task, threads
+    async def download_request(self, request):
+        if self._redis is not None:
+            slot, delay = self._slot_delay(request)
+            if delay > 0:
+                from scrapy.utils.defer import maybe_deferred_to_future
+                from twisted.internet import reactor, task, threads
 
-        wait = await maybe_deferred_to_future(threads.deferToThread(self.reserve, slot, delay))
-        if wait > 0:
-            await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
-        return None
+                while (wait := await maybe_deferred_to_future(threads.deferToThread(self.take_turn, slot, delay))) > 0:
+                    await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+        return await super().download_request(request)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+        await super().close()
