@@ -1,6 +1,6 @@
 """Capture at the connection: every response record's block is, byte for byte, what the server
 wrote (over plain HTTP and over TLS); the request record is what the crawler sent; cut and
-oversized bodies are archived with WARC-Truncated.
+oversized bodies and a stalled download (timeout) are archived with WARC-Truncated.
 
 A raw-socket server (no http.server: it would normalise what it sends) answers each path with
 bytes fixed below and records what it received; a real Scrapy crawl (subprocess: a reactor
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -61,6 +62,9 @@ RESPONSES = {
 }
 CUT = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(HTML)
        + HTML[:1500])
+TIMEOUT = 2
+STALL = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(HTML)
+         + HTML[:700])
 BIG_BODY = os.urandom(MAXSIZE * 3)
 BIG = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
        + _chunked(BIG_BODY, 4096))
@@ -108,6 +112,10 @@ class RawServer:
                     self._send(conn, path, CUT)
                     conn.close()
                     return
+                if path == "/stall":  # head and a little body, then nothing until the timeout
+                    self._send(conn, path, STALL)
+                    time.sleep(TIMEOUT + 3)
+                    return
                 if path == "/big":
                     try:
                         self._send(conn, path, BIG)
@@ -153,6 +161,7 @@ SPIDER = textwrap.dedent(
     proc = CrawlerProcess({
         "ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False, "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False, "DOWNLOAD_MAXSIZE": %(maxsize)d,
+        "DOWNLOAD_TIMEOUT": %(timeout)d,
         "REDIRECT_ENABLED": False, "CRAWLER_WARC_REVISITS": False,
         "DOWNLOADER_MIDDLEWARES": {"crawler.scrapy_ext.archive.WarcCaptureMiddleware": 950},
         "DOWNLOAD_HANDLERS": {"http": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
@@ -169,7 +178,7 @@ SPIDER = textwrap.dedent(
     json.dump({"items": items, "stats": {k: v for k, v in stats.items() if k.startswith("warc/")}},
               open(out, "w"), default=str)
     """
-) % {"maxsize": MAXSIZE}
+) % {"maxsize": MAXSIZE, "timeout": TIMEOUT}
 
 
 def _records(path: Path) -> list[tuple[dict, bytes]]:
@@ -231,7 +240,7 @@ def crawl(request, tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for k in ("http_proxy", "HTTP_PROXY"):
         env.pop(k, None)
-    paths = [*RESPONSES, "/cut", "/big"]
+    paths = [*RESPONSES, "/cut", "/big", "/stall"]
     r = subprocess.run([sys.executable, str(script), base, str(tmp / "data"), str(tmp / "out.json"),
                         ",".join(paths)], capture_output=True, text=True, env=env, timeout=120)
     server.close()
@@ -287,8 +296,10 @@ def test_cut_and_oversized_bodies_are_archived_truncated(crawl):
     [(big, big_block)] = responses[base + "/big"]
     assert big["WARC-Truncated"] == "length"
     assert BIG.startswith(big_block) and MAXSIZE < len(big_block) < len(BIG)
+    [(stall, stall_block)] = responses[base + "/stall"]
+    assert stall["WARC-Truncated"] == "time" and stall_block == STALL
     failed = {i["url"]: i for i in result["items"] if "failed" in i}
-    assert set(failed) == {base + "/cut", base + "/big"}
+    assert set(failed) == {base + "/cut", base + "/big", base + "/stall"}
     assert failed[base + "/cut"]["warc"]["record_id"] == cut["WARC-Record-ID"]
 
 
