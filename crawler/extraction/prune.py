@@ -1,6 +1,7 @@
 """Structural pruning before main-text extraction: elements whose own markup says they are not
 article text — hidden by class (not responsive-only), consent and embed placeholders, image
-credit and copyright spans, short share/social/error-report boxes. Decided by class tokens and
+credit and copyright spans, short share/social/error-report boxes, lists whose every item is a
+link (related articles, "more from" lists). Decided by class tokens, link density and
 element kind, never by the words of the text; the text inside them is gone before extraction."""
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ def _why(el) -> str | None:
     return kind
 
 
+def _link_only_list(el) -> bool:
+    """A list whose every item is a link, maybe after a bold kicker ("<b>Thema:</b> <a>…</a>"):
+    related articles, more-from lists."""
+    items = [li for li in el if isinstance(li.tag, str) and li.tag == "li"]
+    if len(items) < 2:
+        return False
+    for li in items:
+        text = len(" ".join(li.text_content().split()))
+        kicker = sum(len(" ".join(b.text_content().split())) for b in li if b.tag in ("strong", "b"))
+        linked = sum(len(" ".join(a.text_content().split())) for a in li.iter("a"))
+        if not text or linked < 0.9 * (text - kicker) or linked < 0.5 * text:
+            return False
+    return True
+
+
 def prune_chrome(tree) -> dict[str, int]:
     """Drop such elements from ``tree`` in place; returns counts by kind."""
     counts: dict[str, int] = {}
@@ -52,6 +68,10 @@ def prune_chrome(tree) -> dict[str, int]:
         if why:
             doomed.append(el)
             counts[why] = counts.get(why, 0) + 1
+    for el in tree.xpath("//body//ul | //body//ol"):
+        if _link_only_list(el):
+            doomed.append(el)
+            counts["link_list"] = counts.get("link_list", 0) + 1
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()  # keeps the tail text, which belongs to the parent
