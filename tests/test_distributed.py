@@ -1,6 +1,7 @@
 """Several crawlers, one crawl: two `crawler crawl` processes on the demo portals sharing the
 frontier (Redis, scrapy-redis), the article store (PostgreSQL), the near-dup and digest indexes
-(Redis) and the archive (SeaweedFS), against a one-process crawl of the same portals."""
+(Redis) and the archive (SeaweedFS), against a one-process crawl of the same portals; a consumer
+polls `crawler api`'s /changes while they write."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 
 from conftest import CRAWL_ENV, REPO, run_cli
 from crawler.demo import manifest
 from services import postgres_database
+from test_api_server import TOKEN, _free_port
 from test_crawl_demo import crawl
 
 pytestmark = pytest.mark.integration
@@ -27,6 +31,42 @@ def _partition(records) -> tuple[list, dict]:
         groups.setdefault(r["cluster_id"], set()).add(r["url"])
     reps = {frozenset(groups[r["cluster_id"]]): r["url"] for r in records if r["is_representative"]}
     return sorted(sorted(g) for g in groups.values()), reps
+
+
+@contextmanager
+def api_server(store: str, tmp_path):
+    import httpx
+
+    port, tokens = _free_port(), tmp_path / "tokens"
+    tokens.write_text(TOKEN + "\n", encoding="utf-8")
+    log = open(tmp_path / "api.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "api", "--data-dir", str(tmp_path / "api"),
+                             "--port", str(port), "--tokens-file", str(tokens)], cwd=REPO,
+                            env={**os.environ, "CRAWLER_API_TOKENS": "", "CRAWLER_STORE": store},
+                            stdout=log, stderr=subprocess.STDOUT)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"},
+                          timeout=30)
+    try:
+        for _ in range(300):
+            try:
+                client.get("/openapi.json")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, (tmp_path / "api.log").read_text()
+                time.sleep(0.2)
+        yield client
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _poll(client, after: int) -> tuple[list[int], int]:
+    r = client.get("/changes", params={"after_seq": after, "limit": 7})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return [c["seq"] for c in body["changes"]], body["next_after_seq"]
 
 
 def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s3_bucket, tmp_path):
@@ -42,18 +82,40 @@ def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s
            "CRAWLER_FRONTIER": f"{base}/0", "CRAWLER_DEDUP_INDEX": f"{base}/1",
            "CRAWLER_WARC_DIGEST_INDEX": f"{base}/2", "CRAWLER_STORE": store, "CRAWLER_LOG_LEVEL": "INFO"}
     portals.clear_log()
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--sources", str(sources),
-                          "--data-dir", str(tmp_path / f"worker{i}"), "--archive", f"s3://{s3_bucket}/news",
-                          # a per-host delay, booked in Redis: it holds across both processes
-                          "-s", f"DOWNLOAD_DELAY={DELAY}"],
-                         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for i in range(2)
-    ]
-    outputs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outputs):
-        assert p.returncode == 0, out[-3000:] + err[-6000:]
+    from crawler.store import open_store
+    open_store(store).close()  # the tables, so the API can open the store read-only before the crawl
+    with api_server(store, tmp_path) as client:
+        outs = [open(tmp_path / f"worker{i}.out", "w+") for i in range(2)]
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--sources", str(sources),
+                              "--data-dir", str(tmp_path / f"worker{i}"), "--archive", f"s3://{s3_bucket}/news",
+                              # a per-host delay, taken in turns in Redis: it holds across both processes
+                              "-s", f"DOWNLOAD_DELAY={DELAY}"],
+                             cwd=REPO, env=env, stdout=outs[i], stderr=subprocess.STDOUT, text=True)
+            for i in range(2)
+        ]
+        polled, cursor, during = [], 0, 0
+        deadline = time.monotonic() + 300
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            seqs, cursor = _poll(client, cursor)
+            polled += seqs
+            during += len(seqs)
+            time.sleep(0.05)
+        for p in procs:
+            p.wait(timeout=60)
+        while True:  # the rest, after both crawlers finished
+            seqs, cursor = _poll(client, cursor)
+            if not seqs:
+                break
+            polled += seqs
+    for p, out in zip(procs, outs):
+        out.seek(0)
+        assert p.returncode == 0, out.read()[-8000:]
     log = list(portals.request_log)
+    # The consumer polling while both processes wrote has exactly the store's changes, once each.
+    reader = open_store(store, read_only=True)
+    assert polled == [c.seq for c in reader.changes(0, 100_000)] and during > 0, (during, len(polled))
+    reader.close()
 
     records = [json.loads(line) for line in
                run_cli("export", "--all-members", "--store", store, "--data-dir", str(tmp_path / "worker0"))

@@ -86,7 +86,7 @@ class SharedSchedulerMixin:
             from scrapy_redis.dupefilter import RFPDupeFilter
             instance.df = RFPDupeFilter(instance.server, key=k["dupefilter"],
                                         debug=crawler.settings.getbool("DUPEFILTER_DEBUG"))
-        instance.stats = crawler.stats
+        instance.stats = None  # counted here: scrapy-redis passes Scrapy's deprecated spider argument
         instance.crawler = crawler
         instance.keys = k
         instance.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -158,10 +158,15 @@ class SharedSchedulerMixin:
         if request.dont_filter and seed and self.df.request_seen(request):
             self.df.log(request, self.spider)  # a seed another process of this crawl queued already
             return False
-        return super().enqueue_request(request)
+        queued = super().enqueue_request(request)
+        if queued:
+            self.crawler.stats.inc_value("scheduler/enqueued/redis")
+        return queued
 
     def next_request(self):
         request = super().next_request()
+        if request is not None:
+            self.crawler.stats.inc_value("scheduler/dequeued/redis")
         if request is not None and not self.busy:
             self.busy = True
             self._beat()
