@@ -118,9 +118,19 @@ def test_wacz_of_the_demo_crawl_validates(tmp_path):
 
     one_portal = tmp_path / "weserbote.wacz"
     run_cli("archive", "wacz", "--portal", "weserbote", "--out", str(one_portal), "--data-dir", str(data))
+    check = subprocess.run([str(wacz_bin()), "validate", "-f", str(one_portal)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0 and "is valid" in check.stdout, check.stdout + check.stderr
     with zipfile.ZipFile(one_portal) as zf:
         urls = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        captured = [json.loads(line.split(" ", 2)[2])["url"] for line in zf.read("indexes/index.cdx").decode().splitlines()]
+        warcs = [n for n in zf.namelist() if n.startswith("archive/")]
+        records = [r.rec_headers.get_header("WARC-Target-URI") for w in warcs
+                   for r in ArchiveIterator(io.BytesIO(zf.read(w))) if r.rec_type != "warcinfo"]
     assert urls and all(u.startswith("http://www.weserbote.test/") for u in urls)
+    # Only the portal's records: its articles, feeds, sitemaps, robots.txt and stylesheet.
+    assert set(urls) <= set(captured) and "http://www.weserbote.test/robots.txt" in captured
+    assert records and all(u.startswith("http://www.weserbote.test/") for u in records), set(records)
 
 
 def test_pywb_replays_from_the_collection_cdxj(tmp_path):

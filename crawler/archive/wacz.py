@@ -14,13 +14,15 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable
 
 from crawler import __version__
-from crawler.archive.collection import cdxj_name_for
+from crawler.archive.collection import cdxj_name_for, host_of
 
 WACZ_VERSION = "1.1.1"
 
@@ -58,6 +60,39 @@ def warc_files_of(articles: Iterable[dict]) -> list[str]:
     return sorted(dict.fromkeys(names))
 
 
+def _host_matches(url: str, hosts: tuple[str, ...]) -> bool:
+    host = host_of(url)  # without "www.", as the hosts are compared
+    return any(host == h or host.endswith("." + h) for h in (x.lower().removeprefix("www.") for x in hosts))
+
+
+def subset_warc(src_path: str | os.PathLike, dest: str | os.PathLike, hosts: tuple[str, ...],
+                day: str | None = None, keep_ids: frozenset[str] = frozenset()) -> int:
+    """Copy the records of one WARC file that concern ``hosts`` (all when empty) on UTC ``day``
+    (any when None), plus its warcinfo and the records named in ``keep_ids`` (the articles'
+    responses and revisit originals), byte for byte (whole gzip members) into ``dest``.
+    Returns how many records other than warcinfo were kept."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    ranges, kept = [], 0
+    with open(src_path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            offset = it.get_record_offset()
+            h = rec.rec_headers
+            uri = h.get_header("WARC-Target-URI") or ""
+            wanted = rec.rec_type == "warcinfo" or h.get_header("WARC-Record-ID") in keep_ids or (
+                (not hosts or _host_matches(uri, hosts)) and (not day or (h.get_header("WARC-Date") or "").startswith(day)))
+            it.read_to_end(rec)
+            if wanted:
+                ranges.append((offset, it.get_record_length()))
+                kept += rec.rec_type != "warcinfo"
+        with open(dest, "wb") as out:
+            for offset, length in ranges:
+                fh.seek(offset)
+                out.write(fh.read(length))
+    return kept
+
+
 def page_entry(a: dict) -> dict:
     fetched = datetime.fromisoformat(a["fetched_at"].replace("Z", "+00:00")).astimezone(timezone.utc)
     entry = {"id": a["article_id"], "url": a["url"], "ts": fetched.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -89,30 +124,63 @@ def _copy_warc(zf: zipfile.ZipFile, blobstore, name: str, resources: list) -> No
                       "hash": "sha256:" + digest.hexdigest(), "bytes": size})
 
 
-def write_wacz(out: str | os.PathLike, blobstore, articles: list[dict], *, title: str = "crawler archive") -> WaczSummary:
-    """Package the WARC files of ``articles`` (store export rows) from ``blobstore`` into ``out``."""
+def write_wacz(out: str | os.PathLike, blobstore, articles: list[dict], *, title: str = "crawler archive",
+               hosts: tuple[str, ...] | None = None, day: str | None = None) -> WaczSummary:
+    """Package the WARC files of ``articles`` (store export rows) from ``blobstore`` into ``out``.
+    With ``hosts`` (a portal's) or ``day``, each WARC file is cut down to the records of those
+    hosts on that UTC day (plus warcinfo and the articles' revisit originals)."""
     names = warc_files_of(articles)
     missing = [n for n in names if not blobstore.exists(n)]
     if missing:
         raise FileNotFoundError(f"WARC files not in the archive {blobstore!r}: {', '.join(missing)}")
+    header = {"format": "json-pages-1.0", "id": "pages", "title": "Articles", "hasText": True}
+    pages = [json.dumps(header)] + [json.dumps(page_entry(a), ensure_ascii=False) for a in articles]
+    tmp = f"{out}.tmp"
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(out))) as work:
+        try:
+            if hosts or day:
+                source, names, lines = _subsets(blobstore, names, articles, hosts or (), day, Path(work))
+            else:
+                source, lines = blobstore, _sidecar_lines(blobstore, names)
+            _package(tmp, source, names, sorted(lines), pages, articles, title)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    shutil.move(tmp, out)
+    return WaczSummary(str(out), len(articles), names, len(lines))
+
+
+def _sidecar_lines(blobstore, names: list[str]) -> list[str]:
     lines: list[str] = []
     for name in names:
         sidecar = cdxj_name_for(name)
         if not blobstore.exists(sidecar):
             raise FileNotFoundError(f"{name} has no CDXJ index {sidecar} in {blobstore!r}")
         lines.extend(line + "\n" for line in blobstore.read_bytes(sidecar).decode("utf-8").splitlines() if line.strip())
-    lines.sort()
-    header = {"format": "json-pages-1.0", "id": "pages", "title": "Articles", "hasText": True}
-    pages = [json.dumps(header)] + [json.dumps(page_entry(a), ensure_ascii=False) for a in articles]
-    tmp = f"{out}.tmp"
-    try:
-        _package(tmp, blobstore, names, lines, pages, articles, title)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    shutil.move(tmp, out)
-    return WaczSummary(str(out), len(articles), names, len(lines))
+    return lines
+
+
+def _subsets(blobstore, names, articles, hosts, day, work: Path):
+    """(store of the cut-down files, their names, their CDXJ lines)."""
+    from crawler.archive.blobstore import LocalBlobStore
+    from crawler.archive.cdxj import cdxj_for
+
+    keep = {a["warc"]["record_id"] for a in articles}
+    keep |= {a["warc"]["refers_to"]["record_id"] for a in articles if a["warc"].get("refers_to")}
+    (work / "in").mkdir()
+    (work / "out").mkdir()
+    out_names, lines = [], []
+    for name in names:
+        local = work / "in" / os.path.basename(name)
+        with blobstore.open(name) as src, open(local, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        cut = cdxj_name_for(os.path.basename(name))[: -len(".cdxj")] + "-subset.warc.gz"
+        if subset_warc(local, work / "out" / cut, hosts, day, frozenset(keep)):
+            out_names.append(cut)
+            lines.extend(line + "\n" for line in cdxj_for(work / "out" / cut).splitlines() if line.strip())
+        local.unlink()
+    return LocalBlobStore(work / "out"), out_names, lines
 
 
 def _package(tmp, blobstore, names, lines, pages, articles, title) -> None:

@@ -46,8 +46,11 @@ def register(sub, common) -> None:
 
     w = sub.add_parser("wacz", help="package articles with their WARC files as WACZ 1.1.1")
     common(w)
-    w.add_argument("--portal", help="only this portal's articles")
-    w.add_argument("--day", help="only articles fetched on this UTC day (YYYY-MM-DD)")
+    w.add_argument("--portal", help="only this portal's articles, and of the WARC files only the "
+                   "records of its hosts")
+    w.add_argument("--day", help="only articles fetched on this UTC day (YYYY-MM-DD), and only the "
+                   "records of that day")
+    w.add_argument("--sources", help="portal configuration for --portal's hosts (default as for find)")
     w.add_argument("--title", default="newscrawler archive", help="title of the package")
     w.add_argument("--out", required=True, help="the .wacz file to write")
     w.set_defaults(func=run_wacz)
@@ -180,13 +183,16 @@ def run_wacz(args) -> int:
     if not articles:
         return _fail("wacz: no stored article matches (check --portal / --day)")
     try:
-        summary = write_wacz(args.out, _open_store(args), articles, title=args.title)
+        hosts = tuple(_portal_hosts(args, args.portal)) if args.portal else None
+        summary = write_wacz(args.out, _open_store(args), articles, title=args.title, hosts=hosts, day=args.day)
     except FileNotFoundError as exc:
         if exc.filename:
             return _fail(f"wacz: cannot write {args.out}: {exc.strerror}")
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"wacz: cannot write {args.out}: {exc.strerror or exc}")
+    except ValueError as exc:
+        return _fail(str(exc))
     print(json.dumps(summary.__dict__) if args.json else
           f"{summary.path}: {summary.pages} pages, {len(summary.warc_files)} WARC files, {summary.captures} captures")
     return 0
