@@ -270,3 +270,19 @@ def test_a_25_mb_page_does_not_hold_up_the_50_articles_beside_it(make_portal, tm
         db.close()
     assert big_state == "over-time-budget", big_state
     assert len(stored) == 50 and max(stored)[:19] <= big_done[:19], (max(stored), big_done)
+
+
+def test_a_portals_own_user_agent_is_sent_and_matched_against_robots_txt(make_portal, tmp_path):
+    portal = make_portal({
+        "/robots.txt": (200, b"User-agent: PortalBot\nDisallow: /artikel/2.html\n\nUser-agent: *\nDisallow: /artikel/1.html\n",
+                        "text/plain"),
+        "/feed.xml": None,
+        "/artikel/1.html": html(article(1)),
+        "/artikel/2.html": html(article(2)),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html", "/artikel/2.html"]), "application/rss+xml")
+    data = tmp_path / "data"
+    crawl(portal.sources(tmp_path, extra='user_agent = "PortalBot/2.0 (+mailto:ops@example.org)"\n'
+                                           "concurrency = 1\ndownload_delay = 0\n"), data)
+    assert "/artikel/2.html" not in portal.hits  # PortalBot's rule, not the [defaults] agent's
+    assert set(exported(data)) == {portal.base + "/artikel/1.html"}
