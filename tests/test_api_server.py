@@ -171,3 +171,14 @@ def test_api_refuses_to_start_without_tokens_or_store(tmp_path):
     proc = run_cli("api", "--data-dir", str(tmp_path / "none"), env={"CRAWLER_API_TOKENS": TOKEN}, check=False)
     assert proc.returncode == 2 and "no article store" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "none").exists()  # a reader creates nothing
+
+
+def test_api_port_in_use_is_one_line(data, backend):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_cli("api", "--data-dir", str(data), "--port", str(port), "--log-level", "warning",
+                       env={"CRAWLER_API_TOKENS": TOKEN, **backend}, check=False)
+    assert proc.returncode == 2 and f"could not listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -51,5 +51,10 @@ def run(args) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
                             access_log=args.log_level in ("info", "debug"))
     server = uvicorn.Server(config)
-    server.run()
-    return 0 if server.started else 2
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits when it cannot bind (it logged why)
+        server.started = False
+    if not server.started:
+        return _fail(f"could not listen on {args.host}:{args.port} (address in use or not available?)")
+    return 0
