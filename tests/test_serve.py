@@ -168,6 +168,7 @@ def test_serve_picks_up_new_edition_and_stops_cleanly(tmp_path, demo):
     # a job record per cycle, none left running, no two cycles of one portal overlapping
     all_cycles = cycles(data)
     assert all_cycles and all(c.status in ("finished", "interrupted") for c in all_cycles)
+    assert all(c.warc_files for c in all_cycles if c.stats["downloader/response_count"])
     for portal in portal_names:
         mine = sorted(cycles(data, portal), key=lambda c: c.started_at)
         assert len(mine) >= 2

@@ -75,6 +75,7 @@ class ServeScheduler(Scheduler):
 class _Cycle:
     def __init__(self, job: JobRecord, before: dict[str, int], errors_before: int):
         self.job, self.before, self.errors_before = job, before, errors_before
+        self.warc_files: set[str] = set()  # the WARC files this cycle's exchanges went into
 
 
 class ServeExtension:
@@ -99,6 +100,7 @@ class ServeExtension:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -120,6 +122,12 @@ class ServeExtension:
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.tick_interval, now=True).addErrback(
             lambda f: logger.error("serve loop stopped: %s", f.getTraceback()))
+
+    def response_received(self, response, request, spider=None):
+        cycle = self.cycles.get(request.meta.get("portal"))
+        warc = request.meta.get("warc") or {}
+        if cycle is not None and warc.get("warc_file"):
+            cycle.warc_files.add(warc["warc_file"])
 
     def spider_idle(self, spider):
         if not self.closing:
@@ -143,7 +151,15 @@ class ServeExtension:
             if not self._busy(name):
                 self._finish(name)
         for name in self.timetable.due():
-            self._start(name)
+            try:
+                self._start(name)
+            except Exception as exc:  # noqa: BLE001 - one portal's failure never stops the service
+                logger.error("cycle of portal %s could not start: %r", name, exc)
+                if name in self.cycles:
+                    self._finish(name, status="failed")
+                elif self.timetable.portals[name].running is None:
+                    self.timetable.started(name, "-")
+                    self.timetable.finished(name, found_new=False)
         self._live_counts()
 
     def _live_counts(self):
@@ -208,6 +224,7 @@ class ServeExtension:
         job.stats = self._cycle_stats(name, cycle, stats)
         errors = job.stats["log_count/ERROR"]
         delta = {c: job.stats[key(name, c)] for c in COUNTERS}
+        job.warc_files = sorted(cycle.warc_files)
         job.ended_at = utc_now()
         job.status = status
         job.exit_code = 0 if status == "finished" and errors == 0 else 1
