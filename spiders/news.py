@@ -2,7 +2,9 @@
 sitemaps (incl. sitemap indexes and news sitemaps) and links on start and article pages.
 
 Politeness (robots.txt, AutoThrottle, per-domain concurrency, User-Agent) is configured in
-``settings.py``; the User-Agent comes from ``sources.toml`` ``[defaults] user_agent``.
+``settings.py``; the User-Agent comes from ``sources.toml`` ``[defaults] user_agent``; a portal's
+own ``download_delay``, ``concurrency`` and ``user_agent`` are applied by
+:mod:`crawler.scrapy_ext.politeness`.
 Incremental: an article URL already stored is fetched again only when a feed or sitemap
 announces a newer ``lastmod`` (see :func:`crawler.discovery.needs_fetch`). One crawl never
 requests the same canonical URL twice.
@@ -424,8 +426,9 @@ class NewsSpider(scrapy.Spider):
             self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
             if gone and self.store.mark_gone(request.meta["canonical"], status, run_id=self.run_id):
                 self.stats.inc_value("store/gone")  # a stored article's tombstone
-        elif failure.check(IgnoreRequest):
+        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" not in str(failure.value):
             # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
+            # (A body past DOWNLOAD_MAXSIZE once decompressed is a failed fetch, retried next crawl.)
             self.stats.inc_value("crawler/article_ignored")
             self.logger.info("article %s not fetched: %s", request.url, failure.value)
         else:

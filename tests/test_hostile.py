@@ -6,6 +6,7 @@ without politeness delays, as an operator would run it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -182,6 +183,7 @@ def test_robots_txt_answering_500_disallows_everything(make_portal, tmp_path):
 
 def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal, tmp_path):
     cut, empty, whole = "/artikel/cut.html", "/artikel/empty.html", "/artikel/whole.html"
+    huge = "/artikel/huge.html"  # 3 MB once decompressed, over the DOWNLOAD_MAXSIZE of this test
     page = article(2).encode()
     portal = make_portal({
         "/robots.txt": (200, b"", "text/plain"),
@@ -190,18 +192,24 @@ def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal
         # announces the full length, sends a third of it, closes the connection
         cut: (200, page[: len(page) // 3], "text/html; charset=utf-8", {"Content-Length": str(len(page))}),
         empty: (200, b"", "text/html; charset=utf-8"),
+        huge: (200, gzip.compress(article(5, paragraphs=8000).encode()), "text/html; charset=utf-8",
+               {"Content-Encoding": "gzip"}),
     })
-    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole, cut, empty]), "application/rss+xml")
+    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole, cut, empty, huge]), "application/rss+xml")
     sources, data = portal.sources(tmp_path), tmp_path / "data"
-    crawl(sources, data)
+    limit = ("-s", "DOWNLOAD_MAXSIZE=2000000")
+    crawl(sources, data, *limit)
     assert set(exported(data)) == {portal.base + whole}
     assert "truncated response (0-byte body)" in log_of(data)
-    # the portal answers properly again: the next crawl gets both, and only those
+    # the portal answers properly again: the next crawl gets them, and only them
     portal.routes[cut] = html(article(2))
     portal.routes[empty] = html(article(3))
+    portal.routes[huge] = html(article(5))
+    # ... also when the feed no longer lists them: failed fetches are remembered as failed
+    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole]), "application/rss+xml")
     portal.hits.clear()
-    crawl(sources, data)
-    assert set(exported(data)) == {portal.base + p for p in (whole, cut, empty)}
+    crawl(sources, data, *limit)
+    assert set(exported(data)) == {portal.base + p for p in (whole, cut, empty, huge)}
     assert whole not in portal.hits
 
 
