@@ -84,11 +84,6 @@ DEFAULT_REQUEST_HEADERS = {
     # only codings the archive toolchain replays (warcio, pywb 2.10, py-wacz): no br, no zstd
     "Accept-Encoding": "gzip, deflate",
 }
-# WARC capture at the connection: Scrapy's HTTP/1.1 handler recording the bytes sent/received.
-DOWNLOAD_HANDLERS = {
-    "http": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
-    "https": "crawler.scrapy_ext.wire.CaptureDownloadHandler",
-}
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 CRAWLER_ROBOTS_RETRY_AFTER = 600  # seconds: an unreachable robots.txt (5xx, no answer) is asked again
@@ -99,8 +94,9 @@ CRAWLER_ROBOTS_MAX_AGE = 86400.0  # seconds a host's robots.txt rules are used b
 # process of the crawl (one request queue, one duplicate filter; see crawler/scrapy_ext/frontier.py).
 SCHEDULER = "crawler.scrapy_ext.frontier.FrontierScheduler"
 CRAWLER_FRONTIER = os.environ.get("CRAWLER_FRONTIER")
-# Scrapy's HTTP/1.1 handler; with CRAWLER_FRONTIER a request leaving its download slot waits for
-# its turn booked in Redis, so the slot's delay holds across all processes of the crawl.
+# Scrapy's HTTP/1.1 handler recording the bytes sent and received for the WARC records
+# (crawler/scrapy_ext/wire.py); with CRAWLER_FRONTIER a request leaving its download slot waits
+# for its turn booked in Redis, so the slot's delay holds across all processes of the crawl.
 DOWNLOAD_HANDLERS = {
     "http": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",
     "https": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",

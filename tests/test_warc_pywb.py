@@ -150,3 +150,25 @@ def test_pywb_on_own_indexes_replays_the_redirect_and_a_revisit(demo_replay):
     status0, orig = _get(f"{server.url}/{server.coll}/"
                          f"{stamp(revisit.get_header('WARC-Refers-To-Date'))}id_/{url}")
     assert status == status0 == 200 and again == orig and len(orig) > 100
+
+
+def test_demo_crawl_records_hold_the_bytes_of_the_connection(demo_replay):
+    """The crawl's own settings capture at the connection: no record rebuilt from parsed
+    responses, the demo's chunked responses keep their Transfer-Encoding and framing."""
+    import zlib
+
+    _, warcs, _ = demo_replay
+    chunked = rebuilt = responses = 0
+    for w in warcs:
+        data = w.read_bytes()
+        while data:
+            d = zlib.decompressobj(31)
+            rec = d.decompress(data)
+            data = d.unused_data
+            head, _, block = rec.partition(b"\r\n\r\n")
+            rebuilt += b"\r\nWARC-Comment: " in head
+            if b"\r\nWARC-Type: response" in head:
+                responses += 1
+                http_head = block.split(b"\r\n\r\n", 1)[0].lower()
+                chunked += b"\r\ntransfer-encoding: chunked" in http_head
+    assert responses and rebuilt == 0 and chunked > 0

@@ -127,13 +127,22 @@ def truncation_reason(exc: BaseException, capture) -> str:
 
 
 def _check_handlers(settings) -> None:
+    """Warn when http/https downloads do not go through a capturing handler."""
+    from scrapy.utils.misc import load_object
+
     handlers = {**settings.getdict("DOWNLOAD_HANDLERS_BASE"), **settings.getdict("DOWNLOAD_HANDLERS")}
     wanted = f"{CaptureDownloadHandler.__module__}.{CaptureDownloadHandler.__name__}"
     for scheme in ("http", "https"):
         h = handlers.get(scheme)
-        if h is not CaptureDownloadHandler and h != wanted:
-            log.warning("DOWNLOAD_HANDLERS[%r] is %s, not %s: its exchanges are archived as "
-                        "rebuilt from Scrapy's parsed responses, not as received", scheme, h, wanted)
+        try:
+            cls = load_object(h) if isinstance(h, str) else h
+            ok = isinstance(cls, type) and issubclass(cls, CaptureDownloadHandler)
+        except Exception:
+            ok = False
+        if not ok:
+            log.warning("DOWNLOAD_HANDLERS[%r] is %s, not %s (or a subclass): its exchanges are "
+                        "archived as rebuilt from Scrapy's parsed responses, not as received",
+                        scheme, h, wanted)
 
 
 class WarcCaptureMiddleware:

@@ -30,9 +30,10 @@ import socket
 import uuid
 
 from scrapy import signals
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.core.scheduler import Scheduler
 from scrapy.exceptions import DontCloseSpider
+
+from crawler.scrapy_ext.wire import CaptureDownloadHandler
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +188,9 @@ return tostring(last + delay - now)
 """
 
 
-class PoliteHTTPDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler; with ``CRAWLER_FRONTIER`` a request leaving its
+class PoliteHTTPDownloadHandler(CaptureDownloadHandler):
+    """Scrapy's HTTP/1.1 download handler recording the bytes of each exchange for the WARC
+    archive (:mod:`crawler.scrapy_ext.wire`); with ``CRAWLER_FRONTIER`` a request leaving its
     download slot first takes its turn in Redis: it goes when ``delay`` seconds (Redis time)
     have passed since the slot's last request from any process, else it waits and asks again.
     (Here, right before the connection, not in a middleware: a request waiting in the local
