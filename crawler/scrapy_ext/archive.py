@@ -34,7 +34,10 @@ always points at bytes that exist.
 
 Settings: CRAWLER_DATA_DIR (spool = DATA/warc-spool, default archive = DATA/archive),
 CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOINT,
-CRAWLER_WARC_PREFIX ("crawl"), CRAWLER_WARC_MAX_SIZE (1 GB), CRAWLER_OPERATOR, CRAWLER_SOURCES
+CRAWLER_WARC_PREFIX ("crawl"), CRAWLER_WARC_MAX_SIZE (1 GB), CRAWLER_WARC_MAX_AGE (3600 s: files
+roll by age too, checked every 30 s also while idle), CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS (300:
+no upload attempt starts later at shutdown, the rest stays in the spool), CRAWLER_OPERATOR,
+CRAWLER_SOURCES
 (path of sources.toml, its SHA-256 goes into warcinfo), CRAWLER_WARC_ENABLED (True),
 CRAWLER_WARC_FSYNC (False), CRAWLER_WARC_WORKER_ID (default: pid), CRAWLER_WARC_REVISITS
 (True: a response whose URL was archived before with the same payload is written as a
