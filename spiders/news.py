@@ -18,8 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 
@@ -27,7 +26,7 @@ from crawler.config import load_sources
 from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
 from crawler.engine.offload import InlineOffload
 from crawler.engine.page import PageOptions, analyze_page
-from crawler.engine.pool import TaskTimeout, WorkerDied
+from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import article_id_for, canonicalize_url
@@ -120,9 +119,9 @@ class NewsSpider(scrapy.Spider):
         if self.archive is None:  # set by the WARC capture middleware, when it is enabled
             self.archive = getattr(self.crawler, "warc_archive", None)
 
-    def _record_on_close(self, spider):
+    async def _record_on_close(self, spider):
         # after the crawl state writes queued before it; the store is closed by the job extension
-        return deferred_from_coro((self.offload or InlineOffload()).io(self._record_announced_lastmods))
+        await (self.offload or InlineOffload()).io(self._record_announced_lastmods)
 
     def _record_announced_lastmods(self, portal=None):
         """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
@@ -256,7 +255,8 @@ class NewsSpider(scrapy.Spider):
         if not portal.article_pattern:
             return
         for url in outlinks:
-            yield from self._article_request(portal, url, None, response.url, listed=False)
+            if portal.is_article_url(url):  # (the cheap test first: most links are not articles)
+                yield from self._article_request(portal, url, None, response.url, listed=False)
 
     async def _analyze(self, portal, response, *, article: bool, listed: bool = False):
         """Page type, outlinks and (``article``) extraction from one parse in a worker, or
@@ -275,6 +275,9 @@ class NewsSpider(scrapy.Spider):
             self._past_bound(response, "over-time-budget", str(exc))
         except WorkerDied as exc:
             self._past_bound(response, "worker-died", str(exc))
+        except PoolBroken as exc:  # nothing can be extracted any more: stop, do not stall
+            self.logger.error("worker pool broken, stopping the crawl: %s", exc)
+            raise CloseSpider("worker-pool-broken") from exc
         return None
 
     def _past_bound(self, response, reason: str, detail: str):

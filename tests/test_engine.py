@@ -79,3 +79,16 @@ def test_one_and_two_workers_store_the_same_articles_texts_clusters_and_represen
     assert a["representatives"] == b["representatives"]
     for seqs in (seqs1, seqs2):  # the change feed: monotonic and gap-free for cursor readers
         assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_pool_whose_workers_cannot_start_fails_its_tasks_instead_of_stalling():
+    from crawler.engine.pool import PoolBroken
+
+    pool = WorkerPool(1, initializer=_die)
+    try:
+        with pytest.raises(PoolBroken):
+            pool.submit(_sleep, 0, timeout=30).result(timeout=120)
+        with pytest.raises(PoolBroken):
+            pool.submit(_sleep, 0, timeout=30).result(timeout=120)
+    finally:
+        pool.close()

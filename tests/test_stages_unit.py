@@ -233,3 +233,17 @@ def test_a_page_past_its_time_budget_is_recorded_and_the_crawl_goes_on():
     assert run(s.parse_article(_article_response(url, article_html().encode()))) == []
     assert s.store.states[url].status == "over-time-budget"
     assert s.stats.values["crawler/page_bounded/over-time-budget"] == 1
+
+
+def test_a_broken_worker_pool_stops_the_crawl_instead_of_stalling_it():
+    from scrapy.exceptions import CloseSpider
+
+    from crawler.engine.pool import PoolBroken
+
+    class Broken(BoundedOffload):
+        async def cpu(self, fn, *args, **kwargs):
+            raise PoolBroken("worker processes cannot start")
+
+    s = NewsSpider(sources=sources(), store=FakeStore(), stats=FakeStats(), offload=Broken())
+    with pytest.raises(CloseSpider, match="worker-pool-broken"):
+        run(s.parse_article(_article_response("http://lokal.test/artikel/1.html", article_html().encode())))

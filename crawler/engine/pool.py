@@ -8,6 +8,7 @@ process itself."""
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,10 @@ class WorkerDied(Exception):
     """The worker running a task died (killed, out of memory, crashed); it was replaced."""
 
 
+class PoolBroken(Exception):
+    """No worker can start (each one dies while starting): no task will ever run."""
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -41,8 +46,12 @@ class WorkerPool:
     def submit(self, fn, *args, timeout: float | None = None, **kwargs) -> concurrent.futures.Future:
         """Run ``fn(*args, **kwargs)`` in a worker; the future fails with :class:`TaskTimeout`
         after ``timeout`` seconds of running, :class:`WorkerDied` if the worker died."""
-        inner = self._pool.schedule(fn, args=args, kwargs=kwargs, timeout=timeout)
         outer: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            inner = self._pool.schedule(fn, args=args, kwargs=kwargs, timeout=timeout)
+        except RuntimeError as exc:  # the pool stopped (broken, or closed)
+            outer.set_exception(PoolBroken(str(exc)))
+            return outer
 
         def relay(done):
             try:
@@ -51,6 +60,9 @@ class WorkerPool:
                 outer.set_exception(TaskTimeout(f"over the time budget of {timeout:g} s"))
             except pebble.ProcessExpired as exc:
                 outer.set_exception(WorkerDied(f"worker died ({exc})"))
+            except concurrent.futures.process.BrokenProcessPool as exc:
+                outer.set_exception(PoolBroken(f"worker processes cannot start ({exc}); a script that starts a "
+                                               "crawl must guard it with `if __name__ == \"__main__\":`"))
             except concurrent.futures.CancelledError:
                 outer.cancel() or outer.set_exception(WorkerDied("task cancelled"))
             except BaseException as exc:  # noqa: BLE001  (the task's own error, for the caller)
