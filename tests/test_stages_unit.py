@@ -245,5 +245,6 @@ def test_a_broken_worker_pool_stops_the_crawl_instead_of_stalling_it():
             raise PoolBroken("worker processes cannot start")
 
     s = NewsSpider(sources=sources(), store=FakeStore(), stats=FakeStats(), offload=Broken())
-    with pytest.raises(CloseSpider, match="worker-pool-broken"):
+    with pytest.raises(CloseSpider) as stopped:
         run(s.parse_article(_article_response("http://lokal.test/artikel/1.html", article_html().encode())))
+    assert stopped.value.reason == "worker-pool-broken"
