@@ -70,7 +70,13 @@ def new_run_id() -> str:
 def store_is_own(store_location: str, data_dir) -> bool:
     """The store is the data directory's SQLite file: its crawls are exactly those holding the
     data directory's lock. (Another store may be shared by crawlers of other data directories.)"""
-    return store_location == f"sqlite:///{data_dir.articles_db}"
+    if not store_location.startswith("sqlite:"):
+        return False
+    path = store_location[len("sqlite://"):] if store_location.startswith("sqlite://") else ""
+    try:
+        return Path("/" + path.lstrip("/")).resolve() == Path(data_dir.articles_db).resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def process_gone(job) -> bool:
