@@ -99,10 +99,10 @@ SCHEDULER = "crawler.scrapy_ext.frontier.FrontierScheduler"
 CRAWLER_FRONTIER = os.environ.get("CRAWLER_FRONTIER")
 # Scrapy's HTTP/1.1 handler recording the bytes sent and received for the WARC records
 # (crawler/scrapy_ext/wire.py); with CRAWLER_FRONTIER a request leaving its download slot waits
-# for its turn booked in Redis, so the slot's delay holds across all processes of the crawl.
+# for its turn in Redis, so the slot's delay and concurrency hold across all processes of the crawl.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",
-    "https": "crawler.scrapy_ext.frontier.PoliteHTTPDownloadHandler",
+    "http": "crawler.scrapy_ext.shared_politeness.PoliteHTTPDownloadHandler",
+    "https": "crawler.scrapy_ext.shared_politeness.PoliteHTTPDownloadHandler",
 }
 CRAWLER_FRONTIER_KEY = os.environ.get("CRAWLER_FRONTIER_KEY", "newscrawler")  # Redis key prefix of the crawl
 EXTENSIONS = {

@@ -556,7 +556,8 @@ class Postgres:
 
     def __init__(self):
         self.bin = find_pg_bin()
-        self.dir = Path(tempfile.mkdtemp(prefix="crawler-pg-"))
+        # as root the cluster runs as `postgres`, which must reach the directory: /tmp, not $TMPDIR
+        self.dir = Path(tempfile.mkdtemp(prefix="crawler-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self.data = self.dir / "data"
         self.port = free_port()
         self.user_prefix: list[str] = []

@@ -141,3 +141,17 @@ def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s
     assert gaps and all(gap >= 0.5 * DELAY for gap in gaps.values()), gaps
     # One archive: every article's pointer names a WARC file in the bucket.
     assert {r["provenance"]["archive"] for r in records} == {f"s3://{s3_bucket}/news"}
+
+
+def test_shared_slots_hold_the_delay_and_the_concurrency_across_processes(redis_url):
+    from crawler.scrapy_ext.shared_politeness import SharedSlots
+
+    one, two = (SharedSlots(redis_url, "test:politeness:", lease_ttl=60) for _ in range(2))
+    assert one.take_turn("host-a", 30.0, 2, "r1") == 0
+    assert 29 < two.take_turn("host-a", 30.0, 2, "r2") <= 30  # the other process waits out the delay
+    assert one.take_turn("host-b", 0.0, 1, "r3") == 0
+    assert two.take_turn("host-b", 0.0, 1, "r4") > 0  # concurrency 1 in all: r3 is in flight
+    one.release("host-b", "r3")
+    assert two.take_turn("host-b", 0.0, 1, "r4") == 0
+    one.close()
+    two.close()

@@ -8,18 +8,17 @@ On top of scrapy-redis, for a crawl whose processes start and end on their own:
 
 - Seeds: every process yields the portals' feeds, sitemaps and start pages (``dont_filter``
   for a one-process crawl); here they go through the shared duplicate filter too, so they are
-  fetched once per crawl, and every process has work from the start.
+  fetched once per crawl.
 - Crawl lifetime: processes register in a Redis hash with a heartbeat. The first process of a
   crawl clears what a previous crawl left (queue, duplicate filter); an idle process stays
   while another one is still busy (its pages may yield more requests) and the queue is empty;
   the last one to leave clears the crawl's keys. A process silent for ``STALE_AFTER`` seconds
   (killed) no longer counts.
-- Politeness across processes: :class:`PoliteHTTPDownloadHandler` lets a request that leaves
-  its download slot go only when the slot's delay has passed (Redis server time) since the
-  slot's last request from any process, so the delay holds across processes, not only within one.
+- Politeness across processes: :mod:`crawler.scrapy_ext.shared_politeness` (the download
+  handler) takes every request's turn on its download slot in Redis.
 
 Redis calls of the scheduler run on the reactor thread, as in scrapy-redis itself (each is one
-short round trip); the politeness reservation and the heartbeat run in threads.
+short round trip); the heartbeat runs in a thread.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ import uuid
 from scrapy import signals
 from scrapy.core.scheduler import Scheduler
 from scrapy.exceptions import DontCloseSpider
-
-from crawler.scrapy_ext.wire import CaptureDownloadHandler
 
 logger = logging.getLogger(__name__)
 
@@ -172,65 +169,3 @@ class SharedSchedulerMixin:
             self.busy = True
             self._beat()
         return request
-
-
-# -- politeness across processes -----------------------------------------------------------------
-_TAKE_TURN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local delay = tonumber(ARGV[1])
-local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
-if last < 0 or now - last >= delay then
-  redis.call('SET', KEYS[1], tostring(now), 'PX', math.ceil(delay * 1000) + 60000)
-  return '0'
-end
-return tostring(last + delay - now)
-"""
-
-
-class PoliteHTTPDownloadHandler(CaptureDownloadHandler):
-    """Scrapy's HTTP/1.1 download handler recording the bytes of each exchange for the WARC
-    archive (:mod:`crawler.scrapy_ext.wire`); with ``CRAWLER_FRONTIER`` a request leaving its
-    download slot first takes its turn in Redis: it goes when ``delay`` seconds (Redis time)
-    have passed since the slot's last request from any process, else it waits and asks again.
-    (Here, right before the connection, not in a middleware: a request waiting in the local
-    slot, or a stalled reactor, would otherwise go later than its turn and close to another.)"""
-
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        uri = crawler.settings.get(SETTING)
-        self._redis = None
-        if uri:
-            import redis
-            self._redis = redis.Redis.from_url(uri)
-            self._take_turn = self._redis.register_script(_TAKE_TURN)
-            self._prefix = f"{crawler.settings.get('CRAWLER_FRONTIER_KEY') or 'newscrawler'}:politeness:"
-
-    def _slot_delay(self, request) -> tuple[str, float]:
-        downloader = self._crawler.engine.downloader
-        key = downloader.get_slot_key(request)
-        slot = downloader.slots.get(key)
-        if slot is not None:
-            return key, float(slot.delay)
-        conf = downloader.per_slot_settings.get(key, {})
-        return key, float(conf.get("delay", self._crawler.settings.getfloat("DOWNLOAD_DELAY")))
-
-    def take_turn(self, slot: str, delay: float) -> float:
-        """0: the request of ``slot`` may go now (its turn is taken); else seconds to wait."""
-        return float(self._take_turn(keys=[self._prefix + slot], args=[delay]))
-
-    async def download_request(self, request):
-        if self._redis is not None:
-            slot, delay = self._slot_delay(request)
-            if delay > 0:
-                from scrapy.utils.defer import maybe_deferred_to_future
-                from twisted.internet import reactor, task, threads
-
-                while (wait := await maybe_deferred_to_future(threads.deferToThread(self.take_turn, slot, delay))) > 0:
-                    await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
-        return await super().download_request(request)
-
-    async def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()
-        await super().close()
