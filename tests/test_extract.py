@@ -209,7 +209,7 @@ def test_structural_chrome_pruned_before_extraction():
 <p>{P1}</p>
 <div class="social-embed-placeholder"><p>Inhalte von Drittanbietern sind blockiert. Hier klicken zum Laden.</p></div>
 <figure><img src="a.jpg"><span class="image-copyright">Archiv/Beispielagentur</span></figure>
-<p>{P2}</p><ul class="article-share"><li><a href="#">Teilen per E-Mail</a></li></ul>
+<p>{P2} Mehr dazu im <a href="/bericht.pdf">Bericht<span class="sr-only"> (öffnet im neuen Fenster)</span></a>.</p><ul class="article-share"><li><a href="#">Teilen per E-Mail</a></li></ul>
 <p class="hidden md:block">{P3}</p>
 <ul><li><strong>Verkehr:</strong> <a href="/a-1.html">Neue Ampel am Bahnhof sorgt für Staus</a></li>
 <li><a href="/a-2.html">Baustelle an der Bundesstraße dauert länger</a></li></ul>
@@ -217,9 +217,9 @@ def test_structural_chrome_pruned_before_extraction():
 <li>Fahrradstraße in der Innenstadt: 1,1 Kilometer, <a href="/plan.pdf">Plan</a></li></ul>
 </article></body></html>"""
     text = extract_article(html, "https://www.weserbote.test/herford/radwege-123.html")["text"]
-    assert P1 in text and P2 in text
+    assert P1 in text and P2 in text and "Mehr dazu im Bericht." in text  # the link label's hidden part gone
     assert P3 in text  # hidden on small screens only: still article text
     assert "Radweg an der Werre" in text and "Fahrradstraße in der Innenstadt" in text  # a list of the article
-    for chrome in ("Zum Inhalt springen", "Drittanbietern", "Beispielagentur", "Teilen per E-Mail",
+    for chrome in ("öffnet im neuen Fenster", "Zum Inhalt springen", "Drittanbietern", "Beispielagentur", "Teilen per E-Mail",
                    "Neue Ampel am Bahnhof", "Baustelle an der Bundesstraße"):
         assert chrome not in text

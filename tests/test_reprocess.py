@@ -34,7 +34,7 @@ def test_same_rules_store_nothing_and_fetch_nothing(crawled):
     before = _versions(crawled.data_dir)
     crawled.portals.clear_log()
     proc = run_cli("reprocess", "--sources", str(crawled.sources), "--data-dir", str(crawled.data_dir))
-    assert f"{len(before)} checked, 0 reprocessed, {len(before)} unchanged, 0 failed" in proc.stdout, proc.stdout
+    assert f"{len(before)} checked, 0 reprocessed, {len(before)} unchanged, 0 metadata_only, 0 failed" in proc.stdout, proc.stdout
     assert crawled.portals.request_log == []
     assert _versions(crawled.data_dir) == before
 

@@ -5,7 +5,8 @@ cleaned again from its archived WARC record (through a revisit to its original),
 current rules, the portal's configuration and its learned templates (read, not updated). Where
 the text changed, a new version is stored (``discovered_via: "reprocessed"``, same fetch time
 and WARC pointer) and the near-duplicate index decides its story as for a recrawl. Nothing is
-fetched. Holds the data directory's crawl lock while it runs.
+fetched. Holds the data directory's crawl lock while it runs. Versions whose metadata alone
+would change are counted (``metadata_only``), not stored: the store versions by text.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def run(args) -> int:
     from crawler.config import ConfigError, load_sources
     from crawler.dedup import open_index
     from crawler.jobs import CrawlLock, LockHeld
-    from crawler.store import open_store
+    from crawler.store import open_store, text_hash
     from crawler.templates import TemplateStore
 
     try:
@@ -118,7 +119,9 @@ def run(args) -> int:
     store = open_store(data_dir)  # --store / $CRAWLER_STORE, else the data dir's SQLite file
     index = open_index(os.environ.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index)
     templates = TemplateStore(data_dir.templates_db) if data_dir.templates_db.exists() else None
-    counts = {"checked": 0, "reprocessed": 0, "unchanged": 0, "failed": 0}
+    # metadata_only: title, authors or dates differ but the text does not; the store keeps a new
+    # version only for a new text, so these are counted, not stored
+    counts = {"checked": 0, "reprocessed": 0, "unchanged": 0, "metadata_only": 0, "failed": 0}
     try:
         work = Reprocessor(sources, data_dir, templates)
         for aid in list(dict.fromkeys(row["article_id"] for row in store.changes_after(0))):
@@ -129,10 +132,14 @@ def run(args) -> int:
             counts["checked"] += 1
             try:
                 new = work.fields(version)
-                if new is not None and not _save(store, index, version, new).unchanged:
-                    counts["reprocessed"] += 1
-                else:
+                if new is None:
                     counts["unchanged"] += 1
+                elif text_hash(new["text"]) == text_hash(version.text):
+                    counts["metadata_only"] += 1
+                elif _save(store, index, version, new).unchanged:
+                    counts["unchanged"] += 1
+                else:
+                    counts["reprocessed"] += 1
             except Exception as exc:  # one unreadable record never stops the run
                 counts["failed"] += 1
                 print(f"crawler reprocess: {aid} ({version.url}): {type(exc).__name__}: {exc}", file=sys.stderr)
