@@ -60,9 +60,6 @@ CRAWLER_JOB_STATS_INTERVAL = 10.0  # seconds between live updates of the running
 CRAWLER_WORKERS = None
 CRAWLER_PAGE_TIME_BUDGET = 20.0  # seconds of worker time per page; the worker is then replaced
 CRAWLER_EXTRACT_MAX_BYTES = 4 * 1024 * 1024  # larger pages are archived but not extracted
-# Items handled in parallel per response (an article response yields one item): Scrapy starts
-# this many tasks for the output of every callback, 100 by default.
-CONCURRENT_ITEMS = 8
 
 # -- politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
