@@ -239,28 +239,32 @@ def test_a_25_mb_page_does_not_hold_up_the_50_articles_beside_it(make_portal, tm
     paragraph = "<p>" + " ".join(WORDS) * 3 + "</p>"
     page = article(0).replace("</article>", paragraph * (25 * 1024 * 1024 // len(paragraph)) + "</article>")
     normal = [f"/artikel/{n}.html" for n in range(1, 51)]
-    big_sent = threading.Event()
+    big_asked, big_sent = threading.Event(), threading.Event()
 
     def send_big():
+        big_asked.set()
         threading.Timer(1.0, big_sent.set).start()  # ample for 25 MB over the loopback
         return html(page)
 
+    def normal_feed():  # the 50 articles are announced only once the big page was asked for ...
+        big_asked.wait(60)
+        return 200, rss(portal.base, normal), "application/rss+xml"
+
     early: list[int] = []
 
-    def after_big(n):  # the normal articles answer once the big page is on its way
+    def after_big(n):  # ... and answer only once it is on its way (whatever the request order)
         def respond():
             if not big_sent.wait(60):
                 early.append(n)
             return html(article(n))
         return respond
 
-    routes = {"/robots.txt": (200, b"", "text/plain"), big: send_big}
+    routes = {"/robots.txt": (200, b"", "text/plain"), big: send_big, "/feed.xml": normal_feed}
     routes.update({p: after_big(n) for n, p in enumerate(normal, 1)})
     portal = make_portal(routes)
-    # Scrapy's scheduler is last-in first-out: the last entry is asked for first
-    portal.routes["/feed.xml"] = (200, rss(portal.base, [*normal, big]), "application/rss+xml")
+    portal.routes["/big.xml"] = (200, rss(portal.base, [big]), "application/rss+xml")
     data = tmp_path / "data"
-    crawl(portal.sources(tmp_path), data, "-s", "CRAWLER_WORKERS=2", "-s", "CRAWLER_EXTRACT_MAX_BYTES=0",
+    crawl(portal.sources(tmp_path, feeds=["/big.xml", "/feed.xml"]), data, "-s", "CRAWLER_WORKERS=2", "-s", "CRAWLER_EXTRACT_MAX_BYTES=0",
           "-s", "CRAWLER_PAGE_TIME_BUDGET=30", timeout=600)
     assert big in portal.hits and not early, early  # no article answered before the big page was sent
     records = exported(data)
