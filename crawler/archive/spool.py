@@ -284,7 +284,10 @@ class Shipper:
             self.ship_with_retries(c, attempts=final_attempts)
         left = self.pending()
         if left:
+            last = next((c.error for c in reversed(self.recovered + self.closed_files)
+                         if c.name in left and c.error), None)
             log.error(
-                "%d WARC file(s) could not be uploaded to %s and stay in %s for the next run: %s",
-                len(left), self.store.uri, self.spool_dir, ", ".join(left),
+                "%d WARC file(s) could not be uploaded to %s and stay in %s for the next run: "
+                "%s (last error: %s)",
+                len(left), self.store.uri, self.spool_dir, ", ".join(left), last or "unknown",
             )
