@@ -179,7 +179,9 @@ def pipeline(site: Site, workers: int, tmp: Path) -> dict:
     sources.write_text(
         "[[portal]]\nname = 'bench'\nallowed_domains = ['127.0.0.1']\n"
         f"sitemaps = ['{site.base}/sitemap.xml']\n", encoding="utf-8")  # no pattern: links are not followed
-    settings = {**POLITENESS_OFF, "CRAWLER_WORKERS": workers}
+    # Stylesheets off: each page here is from another site, so each would add its own requisite
+    # fetches (404s on this server); on a portal they are fetched once per crawl.
+    settings = {**POLITENESS_OFF, "CRAWLER_WORKERS": workers, "CRAWLER_PAGE_REQUISITES": False}
     return child(PIPELINE_CHILD, str(tmp / f"data-{workers}"), str(sources), json.dumps(settings))
 
 
