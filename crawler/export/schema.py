@@ -1,4 +1,5 @@
-"""The JSON Schemas of the record format (``schema/`` at the top of the project) and the typed
+"""The JSON Schemas of the record format (``schema/`` at the top of the project, a link to the
+package data ``crawler/export/schemas/`` so installed copies carry them) and the typed
 Arrow columns derived from them: the Parquet export has exactly the schema's fields and types
 (string, int64, float64, bool, lists, structs), so a record read back equals the JSON record."""
 
@@ -8,7 +9,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 RECORD_KINDS = ("story", "article", "version", "change")
 
 
@@ -17,7 +18,7 @@ def load(name: str) -> dict:
     """The JSON Schema document ``schema/<name>.json``."""
     path = SCHEMA_DIR / f"{name}.json"
     if not path.exists():
-        raise FileNotFoundError(f"record schema {path} missing (the crawler runs from a source checkout)")
+        raise FileNotFoundError(f"record schema {path} missing (a broken installation)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
