@@ -14,7 +14,7 @@ from conftest import CRAWL_ENV, REPO
 
 pytestmark = pytest.mark.integration
 
-SCRIPT = 'mount -t tmpfs -o size=400k tmpfs "$0" && "$@"'
+SCRIPT = 'mount -t tmpfs -o size=640k tmpfs "$0" && "$@"'
 
 
 def test_full_disk_mid_crawl(tmp_path):

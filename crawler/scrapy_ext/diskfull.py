@@ -19,7 +19,7 @@ from scrapy import signals
 logger = logging.getLogger(__name__)
 
 RESERVE_NAME = ".disk-full-reserve"
-RESERVE_BYTES = 256 * 1024
+RESERVE_BYTES = 64 * 1024  # a job record and its WAL frames need a few pages
 _MARKERS = ("No space left on device", "database or disk is full", "Errno 28")
 
 
