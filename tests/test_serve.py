@@ -111,10 +111,11 @@ def test_serve_picks_up_new_edition_and_stops_cleanly(tmp_path, demo):
     sources.write_text(demo.sources_toml(), encoding="utf-8")
     portal_names = sorted({a.portal for a in manifest.articles(1)})
     metrics_port = free_port()
-    # robots.txt rules older than 3 s are read again, WARC files roll after 4 s (a day and an
-    # hour in production)
-    proc = start_serve(data, sources, demo.proxy, metrics_port, "CRAWLER_ROBOTS_MAX_AGE=3",
-                       "CRAWLER_WARC_MAX_AGE=4")
+    # robots.txt rules older than 1 s are read again, WARC files roll after 1 s (a day and an
+    # hour in production): shorter than one poll interval, so however fast the cycles run, the
+    # later ones read robots.txt again and write into a new file
+    proc = start_serve(data, sources, demo.proxy, metrics_port, "CRAWLER_ROBOTS_MAX_AGE=1",
+                       "CRAWLER_WARC_MAX_AGE=1")
     try:
         # every portal has finished a first cycle that stored its articles
         wait_for("a first cycle of every portal",
