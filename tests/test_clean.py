@@ -9,10 +9,8 @@ from crawler.clean import clean_text
 from crawler.residue_catalogue import CATALOGUE_VERSION, RULES_BY_NAME
 
 REPO = Path(__file__).resolve().parents[1]
-# The project's seed articles (the lead copies them from ../shared/data/seeds into the demo).
-SEEDS_DIR = next((p for p in (REPO / "crawler" / "demo" / "content" / "seeds",
-                              REPO.parent / "shared" / "data" / "seeds") if p.is_dir()),
-                 REPO / "crawler" / "demo" / "content" / "seeds")
+# The project's seed articles (the demo portals' content).
+SEEDS_DIR = REPO / "crawler" / "demo" / "content" / "seeds"
 
 BODY = ("Der Kreistag hat am Montagabend den Haushalt für das kommende Jahr beschlossen. "
         "Die Mehrheit stimmte nach langer Debatte für den Entwurf der Verwaltung.")
@@ -85,7 +83,7 @@ NEGATIVE = [
     "Wir haben Cookies für den Basar gebacken, erzählt die Schülerin stolz.",
     "Die Quelle: ein kleiner Bach im Teutoburger Wald, der seit Jahrhunderten nie versiegt ist.",
     "Der Fehler wurde nach Angaben der Stadt inzwischen behoben.",
-    "(APA, red, 11.5.2016)",  # an agency sign-off belongs to the article
+    "(APA, red, 4.3.2021)",  # an agency sign-off belongs to the article
     "Der Veranstalter übernimmt keine Haftung für Garderobe, heißt es auf den Plakaten, doch die Gäste sind skeptisch und fordern mehr Sicherheit.",
     "Teilen sich zwei Familien eine Wohnung, steigt das Risiko von Konflikten.",
 ]

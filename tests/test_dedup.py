@@ -12,8 +12,7 @@ import pytest
 from crawler.dedup import open_index
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_DIRS = (REPO / "crawler" / "demo" / "content" / "seeds",
-             REPO.parent / "shared" / "data" / "seeds")
+SEEDS_DIR = REPO / "crawler" / "demo" / "content" / "seeds"  # the demo portals' content
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 _VOCAB = ("regierung minister bundestag haushalt kommission gericht polizei stadt land kreis "
@@ -47,11 +46,10 @@ def text(paras: list[str]) -> str:
 
 
 def seed_articles() -> list[str]:
-    for d in SEED_DIRS:
-        files = sorted(d.glob("article_*.txt")) if d.is_dir() else []
-        if len(files) >= 2:
-            return [f.read_text(encoding="utf-8") for f in files]
-    pytest.fail("seed articles not found (crawler/demo/content/seeds or ../shared/data/seeds)")
+    files = sorted(SEEDS_DIR.glob("article_*.txt"))
+    if len(files) < 2:
+        pytest.fail(f"seed articles not found in {SEEDS_DIR}")
+    return [f.read_text(encoding="utf-8") for f in files]
 
 
 def test_exact_and_near_duplicates_join_one_story():

@@ -72,10 +72,10 @@ class CrawlResources:
                 resource.close()
             raise
         archive_uri = settings.get("CRAWLER_ARCHIVE") or str(data_dir.archive_dir)
-        budget = settings.getfloat("CRAWLER_PAGE_TIME_BUDGET", 20.0) or None
+        budget = settings.getfloat("CRAWLER_PAGE_TIME_BUDGET") or None
         offload = ReactorOffload(pool, io, time_budget=budget)
         return cls(data_dir, Serialized(store), index, templates, archive_uri, offload=offload,
-                   page_max_bytes=settings.getint("CRAWLER_EXTRACT_MAX_BYTES", 0) or None,
+                   page_max_bytes=settings.getint("CRAWLER_EXTRACT_MAX_BYTES") or None,
                    _closers=list(reversed(opened)))
 
     def close(self) -> None:
