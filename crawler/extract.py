@@ -143,6 +143,17 @@ def guess_language(text: str) -> str | None:
     return "de" if de >= en else "en"
 
 
+def _drop_heading(lines: list[str], heading: str) -> list[str]:
+    """The displayed headline (maybe with its kicker run into it) among the first lines, when
+    the title is another wording of it: clean_text's headline rule knows only the title."""
+    hk = re.sub(r"[\W_]+", "", heading.casefold())
+    for i, ln in enumerate(lines[:5]):
+        lk = re.sub(r"[\W_]+", "", ln.casefold())
+        if len(hk) >= 12 and lk.endswith(hk) and len(lk) - len(hk) <= 60:
+            return lines[:i] + lines[i + 1:]
+    return lines
+
+
 def extract_article(
     html: bytes | str,
     url: str | None = None,
@@ -172,6 +183,8 @@ def extract_article(
     raw = (doc.text if doc is not None else "") or ""
     lines = [ln.strip() for ln in raw.split("\n")]
     lines = [ln for ln in lines if ln]
+    if meta.get("heading"):
+        lines = _drop_heading(lines, meta["heading"])
     lead = _recover_lead(tree, lines, meta.get("description"), meta.get("title"))
     if lead:
         lines.insert(*lead)

@@ -105,3 +105,15 @@ def test_published_kept_apart_from_modified():
             '<meta property="article:published_time" content="2026-03-12T08:00:00+01:00">')
     art = extract_article(page(head), URL)
     assert (art["published"], art["modified"]) == ("2026-03-12T08:00:00+01:00", "2026-03-13T10:00:00+01:00")
+
+
+def test_declared_title_in_one_wording_wins_over_a_display_variant_of_the_heading():
+    declared = "Radwege in der Innenstadt: Stadtrat gibt grünes Licht"
+    display = f'<article><h1><span class="kicker">Radwege in der Innenstadt</span> <span>{HEADLINE}</span></h1>{BODY}</article>'
+    art = extract_article(page(meta(og_title=declared, twitter_title=declared) + f"<title>{declared}</title>", display), URL)
+    assert art["title"] == declared
+    assert HEADLINE not in art["text"]  # the displayed headline is still a headline repeat, not text
+    # declared titles that disagree leave the displayed headline the title
+    art = extract_article(page(meta(og_title=declared, twitter_title="Radwege: Mehr Platz für Fahrräder")
+                               + f"<title>{declared}</title>", display), URL)
+    assert art["title"] == HEADLINE

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlparse
 from crawler.extraction.authors import pick_authors
 from crawler.extraction.markup import Page, clean, parse_page
 from crawler.extraction.timestamps import pick_dates
-from crawler.extraction.title import pick_title
+from crawler.extraction.title import pick_title_heading
 
 _GENERIC_SECTIONS = {"home", "startseite", "news", "nachrichten", "artikel", "article", "articles",
                      "de", "en", "index", "aktuelles", "aktuell", "blog", "stories", "story", "meldungen"}
@@ -93,7 +93,7 @@ def pick_paywall(page: Page) -> str | None:
 def extract_metadata(tree, url: str | None, tz: str) -> dict:
     """Title, authors, dates, section, language, canonical URL and description."""
     page = parse_page(tree, url, tz)
-    title = pick_title(page)
+    title, heading = pick_title_heading(page)
     published, modified = pick_dates(page)
     canonical = pick_canonical(page)
     return {
@@ -106,4 +106,5 @@ def extract_metadata(tree, url: str | None, tz: str) -> dict:
         "canonical_url": canonical,
         "description": clean(page.meta.get("description") or page.meta.get("og:description")) or None,
         "paywall": pick_paywall(page),
+        "heading": heading,  # the displayed headline, when the title is another wording
     }

@@ -7,7 +7,9 @@ the heading that looks most like the article's own: an ``h1`` before an ``h2``, 
 ``article``/``header`` rather than a breadcrumb or navigation (where many portals put a second,
 search-engine headline), split into kicker and headline, and repeated by a declared title. A
 declared title equal to it, or to kicker/rubric + headline ("Nach Gaetz-Rückzug: …"), is taken
-in the site's wording; without a plausible heading the declared titles decide.
+in the site's wording; without a plausible heading the declared titles decide, and so do three
+or more declared titles in one wording that an unconfirmed heading only shares words with (the
+heading is then a display variant; its line in the text is dropped as a headline repeat).
 """
 
 from __future__ import annotations
@@ -133,10 +135,28 @@ def _in_site_wording(head: Heading, declared: list[str]) -> str:
     return head.headline
 
 
+def _unanimous(declared: list[str], head: Heading) -> bool:
+    """Three or more declared titles (og, twitter, JSON-LD, ``<title>`` ...) in one wording that
+    the heading does not repeat but shares words with: the article's own title, the heading a
+    display variant of it (a different teaser line under the same kicker)."""
+    if len(declared) < 3 or len({key(d) for d in declared}) != 1:
+        return False
+    shared = set(re.findall(r"\w{4,}", f"{head.kicker or ''} {head.headline}".casefold()))
+    return len(shared & set(re.findall(r"\w{4,}", declared[0].casefold()))) >= 2
+
+
 def pick_title(page: Page) -> str | None:
+    return pick_title_heading(page)[0]
+
+
+def pick_title_heading(page: Page) -> tuple[str | None, str | None]:
+    """(title, displayed heading when the title is not it): the heading's line in the text is
+    then a headline repeat all the same."""
     declared = declared_titles(page)
     heads = headings(page, declared)
     best = max(heads, key=lambda h: h.score, default=None)  # first of equals: document order
     if best is not None and best.score >= 2 and (best.confirmed or best.h1):
-        return _in_site_wording(best, declared)
-    return declared[0] if declared else (best.headline if best else None)
+        if not best.confirmed and _unanimous(declared, best):
+            return declared[0], best.headline
+        return _in_site_wording(best, declared), None
+    return (declared[0] if declared else (best.headline if best else None)), None
