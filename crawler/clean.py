@@ -10,7 +10,9 @@ positional rules that look at the whole text:
 - ``author_bio``: an author biography among the last lines ("X ist Redakteurin bei ...");
 - ``headline_repeat``: the headline repeated above the first paragraph, alone or with its kicker;
 - ``credit_line``: a source or credit tag in the header zone or among the last lines: agency
-  and site names, initials, a source label ("Quelle: dpa", "SDA/xy", "MDR (ab)", "cd Frankfurt").
+  and site names, initials, a source label ("Quelle: dpa", "SDA/xy", "MDR (ab)", "cd Frankfurt");
+- ``source_list``: the list of sources closing the text (short list items under a source label,
+  or naming sites or own research).
 Every removed line is reported with its rule. A rule that would remove most of the text (more
 than half of it, unless it is one length-limited catalogue line) is not applied, nor is a rule
 set that would leave less than a fifth of it; a warning says so.
@@ -142,6 +144,30 @@ def _credit_lines(lines: list[str], live: list[int]) -> dict[int, str]:
     return out
 
 
+_SOURCE_HEAD = re.compile(r"^(?:verwendete\s+|benutzte\s+|weitere\s+)?(?:quellen(?:angaben)?|quelle|sources?)\s*:?$",
+                          re.I)
+_SOURCE_ITEM = re.compile(r"^(?:" + _DOMAIN + r"\s*:|eigene\s+recherchen?\b)", re.I)
+_LIST_ITEM = re.compile(r"^[-•*]\s+\S")
+
+
+def _source_list(lines: list[str], live: list[int]) -> dict[int, str]:
+    """The list of sources at the very end: a trailing run of short list items ("- …", no
+    sentences) under a source label, or naming a site ("example.com: …") or own research."""
+    run = []
+    for i in reversed(live):
+        line = lines[i]
+        if not _LIST_ITEM.match(line) or words(line) > 24 or re.search(r"[.!?]\s*$", line):
+            break
+        run.append(i)
+    if not run or len(run) == len(live):
+        return {}
+    prev = live[len(live) - len(run) - 1]
+    labelled = bool(_SOURCE_HEAD.match(_core(lines[prev]).strip()))
+    if not labelled and not any(_SOURCE_ITEM.match(_core(lines[i])) for i in run):
+        return {}
+    return {i: "source_list" for i in run + ([prev] if labelled else [])}
+
+
 def _positional(lines: list[str], taken: dict[int, str], title: str | None, section: str | None) -> dict[int, str]:
     out: dict[int, str] = {}
     live = [i for i in range(len(lines)) if i not in taken]
@@ -183,7 +209,7 @@ def _positional(lines: list[str], taken: dict[int, str], title: str | None, sect
                 j += 1
             else:
                 break
-    for found in (_headline_repeats(lines, live, title), _credit_lines(lines, live)):
+    for found in (_headline_repeats(lines, live, title), _credit_lines(lines, live), _source_list(lines, live)):
         for i, rule in found.items():
             out.setdefault(i, rule)
     # an author bio at the end: "Vorname Name ist Redakteur ... / is a reporter at ..."

@@ -241,3 +241,22 @@ def test_credit_initials_in_the_header_zone_are_removed():
 def test_last_lines_that_are_not_credits_stay(last):
     text = f"{BODY}\n{BODY2}\n{last}"
     assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize("tail", [
+    ["Verwendete Quellen:", "- Pressemitteilung der Stadtwerke", "- Gespräch mit dem Bürgermeister"],
+    ["- Eigene Recherche", "- Auskunft des Landratsamts"],
+    ["- lokalbote.test: Neue Radwege für die Innenstadt", "- Ratsprotokoll vom 12. März"],
+])
+def test_source_list_closing_the_text_is_removed(tail):
+    res = clean_text("\n".join([BODY, BODY2, *tail]))
+    assert res.text == f"{BODY}\n{BODY2}" and {r["rule"] for r in res.removed} == {"source_list"}
+
+
+@pytest.mark.parametrize("tail", [
+    ["- Radweg an der Werre: 3,2 Kilometer", "- Fahrradstraße in der Innenstadt: 1,1 Kilometer"],  # a fact list
+    ["Quellen:", "- Die Stadt hat die Zahlen veröffentlicht.", "- Der Rat stimmt im Mai ab."],  # sentences
+])
+def test_closing_lists_that_are_not_sources_stay(tail):
+    text = "\n".join([BODY, BODY2, *tail])
+    assert clean_text(text).text == text

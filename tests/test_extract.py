@@ -223,3 +223,15 @@ def test_structural_chrome_pruned_before_extraction():
     for chrome in ("öffnet im neuen Fenster", "Zum Inhalt springen", "Drittanbietern", "Beispielagentur", "Teilen per E-Mail",
                    "Neue Ampel am Bahnhof", "Baustelle an der Bundesstraße"):
         assert chrome not in text
+
+
+def test_related_link_list_with_an_empty_slot_is_pruned():
+    from lxml import html as lh
+
+    from crawler.extraction.prune import prune_chrome
+
+    tree = lh.fromstring('<html><body><article><p>Text</p><aside><ul class="related">'
+                         '<li><a href="/a-1.html"><span>Verkehr: </span><span>Neue Ampel am Bahnhof</span></a></li>'
+                         '<li><a href="/a-2.html">Baustelle an der Bundesstraße dauert länger</a></li>'
+                         '<li></li></ul></aside></article></body></html>')
+    assert prune_chrome(tree).get("link_list") == 1 and "Neue Ampel" not in tree.text_content()

@@ -46,13 +46,15 @@ def _link_only_list(el) -> bool:
     """A list whose every item is a link, maybe after a bold kicker ("<b>Thema:</b> <a>…</a>"):
     related articles, more-from lists."""
     items = [li for li in el if isinstance(li.tag, str) and li.tag == "li"]
-    if len(items) < 2:
+    texts = [len(" ".join(li.text_content().split())) for li in items]
+    if sum(t > 0 for t in texts) < 2:  # empty items (ad or lazy-load slots) say nothing
         return False
-    for li in items:
-        text = len(" ".join(li.text_content().split()))
+    for li, text in zip(items, texts):
+        if not text:
+            continue
         kicker = sum(len(" ".join(b.text_content().split())) for b in li if b.tag in ("strong", "b"))
         linked = sum(len(" ".join(a.text_content().split())) for a in li.iter("a"))
-        if not text or linked < 0.9 * (text - kicker) or linked < 0.5 * text:
+        if linked < 0.9 * (text - kicker) or linked < 0.5 * text:
             return False
     return True
 
