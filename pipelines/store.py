@@ -50,6 +50,7 @@ class StorePipeline(StagePipeline):
             section=item.get("section"),
             dateline=item.get("dateline"),
             language=item.get("language"),
+            paywalled=bool(item.get("paywalled")),
             removed=item.get("removed", []),
             warnings=item.get("warnings", []),
             catalogue_version=item.get("catalogue_version"),

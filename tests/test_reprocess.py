@@ -65,6 +65,30 @@ def test_changed_rules_give_reprocessed_versions_in_the_same_stories(crawled, mo
     assert {r["url"]: r["cluster_id"] for r in crawled.export()} == stories_before
 
 
+def test_a_metadata_change_alone_gives_a_new_version_with_the_same_text(portals, tmp_path, monkeypatch, capsys):
+    portals.set_edition(1)
+    crawled = crawl(portals, tmp_path / "data")  # its own holdings: the test above changed texts
+    before = _versions(crawled.data_dir)
+    extract = reprocess.extract_article
+
+    def more_authors(html, url, **kw):  # a rule change: one more author, the same text
+        art = extract(html, url, **kw)
+        art["authors"] = [*art["authors"], "Anna Beispiel"]
+        return art
+
+    monkeypatch.setattr(reprocess, "extract_article", more_authors)
+    args = argparse.Namespace(portal=None, since=None, sources=str(crawled.sources), data_dir=DataDir(crawled.data_dir))
+    assert reprocess.run(args) == 0
+    n = len(before)
+    assert f"{n} checked, 0 reprocessed, 0 unchanged, {n} metadata_only, 0 failed" in capsys.readouterr().out
+    for aid, versions in _versions(crawled.data_dir).items():
+        old, new = before[aid][-1], versions[-1]
+        assert len(versions) == len(before[aid]) + 1 and new.discovered_via == "reprocessed"
+        assert new.text == old.text and new.authors == [*old.authors, "Anna Beispiel"]
+    assert reprocess.run(args) == 0  # the same rules again: nothing more
+    assert f"{n} checked, 0 reprocessed, {n} unchanged, 0 metadata_only, 0 failed" in capsys.readouterr().out
+
+
 def test_bad_arguments_are_one_line_errors(crawled):
     proc = run_cli("reprocess", "--sources", str(crawled.sources), "--data-dir", str(crawled.data_dir),
                    "--portal", "no-such-portal", check=False)

@@ -300,3 +300,58 @@ def test_a_shared_store_marks_crashed_only_the_runs_whose_process_is_gone(store)
     store.start_job(JobRecord(run_id="killed", started_at="2026-11-23T10:00:00+00:00", host="h", pid=2))
     assert store.mark_crashed_jobs(except_run_id="now", is_dead=lambda job: job.pid == 2) == ["killed"]
     assert {j.run_id: j.status for j in store.jobs()} == {"other-crawler": "running", "killed": "crashed"}
+
+
+def test_a_metadata_change_alone_is_a_new_version(store):
+    first = store.save_article(version("m1", "Gleicher Text."), ClusterAssignment("c1", "m1"))
+    same = store.save_article(version("m1", "Gleicher Text.", authors=[]), ClusterAssignment("c1", "m1", reason="new-version"))
+    assert same.unchanged and same.seq == first.seq
+    meta = {}
+    for n, change in enumerate(({"title": "Neuer Titel"}, {"authors": ["Anna Beispiel"]},
+                                {"modified": "2026-11-24T09:00:00+01:00"}, {"paywalled": True}), start=2):
+        meta.update(change)
+        new = version("m1", "Gleicher Text.", **{k: v for k, v in meta.items() if k != "title"})
+        new.title = meta["title"]
+        result = store.save_article(new, ClusterAssignment("c1", "m1", reason="new-version"))
+        assert not result.unchanged and result.version == n, change
+    versions = store.versions("m1")
+    assert [v.text for v in versions] == ["Gleicher Text."] * 5
+    assert (versions[-1].title, versions[-1].authors, versions[-1].paywalled) == ("Neuer Titel", ["Anna Beispiel"], True)
+    assert kinds(store.changes(first.seq)) == [("new-version", "m1")] * 4
+
+
+def test_paywalled_teaser_flag_reaches_the_exported_records(store):
+    """Extract, store and export: a teaser behind a paywall is ``paywalled: true`` in every
+    record kind, a free article ``false``; all records valid against the schemas."""
+    import asyncio
+
+    from crawler.dedup import DedupDecision
+    from crawler.export import version_records
+    from crawler.extract import extract_article
+    from fakes import FakeStats, sources
+    from pipelines.store import StorePipeline
+    from record_schema import assert_valid
+
+    para = ("Der Gemeinderat hat am Abend über die Zukunft des Freibads beraten und eine Sanierung in zwei "
+            "Abschnitten beschlossen, die im kommenden Frühjahr beginnen soll.")
+    pipeline = StorePipeline(stats=FakeStats(), sources=sources(), store=store, run_id="r1")
+    for n, free in ((1, False), (2, True)):
+        ld = '{"@type": "NewsArticle", "headline": "Freibad %d"%s}' % (n, "" if free else ', "isAccessibleForFree": false')
+        html = (f'<html lang="de"><head><script type="application/ld+json">{ld}</script></head><body><article>'
+                f'<h1>Freibad {n}</h1><p>{n}. {para}</p><p>{para}</p></article></body></html>')
+        url = f"http://lokal.test/artikel/{n}.html"
+        item = {**extract_article(html, url), "article_id": f"p{n}", "portal": "lokal", "http_status": 200,
+                "fetched_at": "2026-12-01T10:00:00+00:00", "html": html, "canonical_url": url,
+                "dedup": DedupDecision(doc_id=f"p{n}", cluster_id=f"c{n}", representative=f"p{n}",
+                                       previous_representative=None, nearest=None, jaccard=None,
+                                       containment=None, reason="new-story")}
+        asyncio.run(pipeline.process_item(item))
+    articles = {r["article_id"]: r for r in export_records(store, all_members=True)}
+    stories = {r["article_id"]: r for r in export_records(store)}
+    assert {k: r["paywalled"] for k, r in articles.items()} == {"p1": True, "p2": False}
+    assert {k: r["paywalled"] for k, r in stories.items()} == {"p1": True, "p2": False}
+    for aid in ("p1", "p2"):
+        (record,) = version_records(store.versions(aid))
+        assert record["paywalled"] is (aid == "p1")
+        for r in (articles[aid], stories[aid], record):
+            assert_valid(r)

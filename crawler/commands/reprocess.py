@@ -3,10 +3,11 @@
 Better rules reach the holdings: every stored article's current version is extracted and
 cleaned again from its archived WARC record (through a revisit to its original), with the
 current rules, the portal's configuration and its learned templates (read, not updated). Where
-the text changed, a new version is stored (``discovered_via: "reprocessed"``, same fetch time
-and WARC pointer) and the near-duplicate index decides its story as for a recrawl. Nothing is
-fetched. Holds the data directory's crawl lock while it runs. Versions whose metadata alone
-would change are counted (``metadata_only``), not stored: the store versions by text.
+the text or the metadata (title, authors, dates, section, dateline, language, paywall flag)
+changed, a new version is stored (``discovered_via: "reprocessed"``, same fetch time and WARC
+pointer) and the near-duplicate index decides its story as for a recrawl. Counted apart:
+``reprocessed`` (a new text) and ``metadata_only`` (same text, other metadata). Nothing is
+fetched. Holds the data directory's crawl lock while it runs.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from datetime import datetime, timezone
 from crawler.clean import clean_text
 from crawler.extract import extract_article
 
-COMPARED = ("text", "title", "authors", "published", "modified", "section", "dateline", "language")
+COMPARED = ("text", "title", "authors", "published", "modified", "section", "dateline", "language", "paywalled")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "reprocess", help="re-extract stored articles from their WARC records with the current rules",
         description="Extract and clean stored articles again from their archived WARC records with the "
-        "current rules; store a new version (reason 'reprocessed') where the text changed. Fetches nothing.")
+        "current rules; store a new version (reason 'reprocessed') where the text or the metadata changed. "
+        "Fetches nothing.")
     p.add_argument("--portal", action="append", metavar="NAME", help="only this portal's articles (repeatable)")
     p.add_argument("--since", metavar="TIME", help="only versions fetched at or after TIME (ISO 8601, e.g. 2026-11-01)")
     p.add_argument("--sources", metavar="PATH", help="sources.toml (default: $CRAWLER_SOURCES or ./sources.toml)")
@@ -119,8 +121,8 @@ def run(args) -> int:
     store = open_store(data_dir)  # --store / $CRAWLER_STORE, else the data dir's SQLite file
     index = open_index(os.environ.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index)
     templates = TemplateStore(data_dir.templates_db) if data_dir.templates_db.exists() else None
-    # metadata_only: title, authors or dates differ but the text does not; the store keeps a new
-    # version only for a new text, so these are counted, not stored
+    # new versions: reprocessed (a new text) and metadata_only (same text; title, authors, dates,
+    # section, dateline, language or paywall flag differ)
     counts = {"checked": 0, "reprocessed": 0, "unchanged": 0, "metadata_only": 0, "failed": 0}
     try:
         work = Reprocessor(sources, data_dir, templates)
@@ -132,12 +134,10 @@ def run(args) -> int:
             counts["checked"] += 1
             try:
                 new = work.fields(version)
-                if new is None:
+                if new is None or _save(store, index, version, new).unchanged:
                     counts["unchanged"] += 1
                 elif text_hash(new["text"]) == text_hash(version.text):
                     counts["metadata_only"] += 1
-                elif _save(store, index, version, new).unchanged:
-                    counts["unchanged"] += 1
                 else:
                     counts["reprocessed"] += 1
             except Exception as exc:  # one unreadable record never stops the run

@@ -19,7 +19,7 @@ from crawler.store import ArticleStore, ArticleVersion
 
 ARTICLE_FIELDS = (
     "article_id", "url", "canonical_url", "portal", "version", "title", "text", "authors",
-    "published", "modified", "section", "dateline", "language", "removed", "warnings",
+    "published", "modified", "section", "dateline", "language", "paywalled", "removed", "warnings",
     "catalogue_version", "lastmod", "first_seen", "gone_at", "gone_status",
 )
 _LIST_FIELDS = ("authors", "removed", "warnings")
@@ -51,6 +51,7 @@ def article_record(row: dict, seq: int | None = None) -> dict:
     record.update({k: row.get(k) for k in ARTICLE_FIELDS})
     for key in _LIST_FIELDS:
         record[key] = record[key] or []
+    record["paywalled"] = bool(record["paywalled"])
     record["cluster_id"] = row.get("cluster_id")
     record["is_representative"] = bool(row.get("is_representative"))
     record["similarity"] = {
@@ -105,7 +106,7 @@ def version_records(versions: list[ArticleVersion]) -> list[dict]:
             "schema_version": FORMAT_VERSION, "record": "version", "article_id": v.article_id,
             "version": number, "url": v.url, "fetched_at": v.fetched_at, "title": v.title,
             "text": v.text, "authors": v.authors or [], "published": v.published, "modified": v.modified,
-            "section": v.section, "language": v.language, "text_hash": v.text_hash, "diff": diff,
+            "section": v.section, "language": v.language, "paywalled": bool(v.paywalled), "text_hash": v.text_hash, "diff": diff,
             "provenance": provenance(row),
         })
         before = v

@@ -9,7 +9,8 @@ Change kinds (``Change.kind``):
 
 - ``new-article``: first version stored; ``cluster_id`` is the story it joined
   (``detail["new_story"]`` true when it started one).
-- ``new-version``: a new version with a different text (``version`` is its number).
+- ``new-version``: a new version with a different text or metadata (``VERSIONED_FIELDS``;
+  ``version`` is its number).
 - ``left`` / ``joined``: an article stored before moved from one story to another (``left``
   names the story it left, ``joined`` the one it joined).
 - ``representative``: the article became (``is_representative`` true) or stopped being
@@ -38,7 +39,11 @@ class StoreError(RuntimeError):
     """The store cannot be used (bad URI, unreachable, newer schema): one line for the user."""
 
 
-SCHEMA_VERSION = 2  # of the exported records, schema/*.json (the tables' version: crawler.store.schema)
+SCHEMA_VERSION = 3  # of the exported records, schema/*.json (the tables' version: crawler.store.schema)
+
+# A version differs from the one before when one of these differs (else the save is "unchanged")
+VERSIONED_FIELDS = ("text_hash", "title", "authors", "published", "modified", "section", "dateline", "language",
+                    "paywalled")
 
 CHANGE_KINDS = ("new-article", "new-version", "left", "joined", "representative", "gone", "restored")
 
@@ -65,6 +70,7 @@ class ArticleVersion:
     section: str | None = None
     dateline: dict | None = None
     language: str | None = None
+    paywalled: bool = False  # the page showed only a teaser behind a paywall
     removed: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     catalogue_version: str | None = None
@@ -93,7 +99,7 @@ class SaveResult:
     version: int
     seq: int
     created: bool  # a new article (False: a new version of a known one, or unchanged)
-    unchanged: bool = False  # same text as the current version: nothing stored
+    unchanged: bool = False  # same text and metadata as the current version: nothing stored
 
 
 @dataclass

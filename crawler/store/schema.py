@@ -93,6 +93,11 @@ MIGRATIONS: dict[int, list[str]] = {
         " detail = '{}'",
         "CREATE INDEX IF NOT EXISTS changes_portal ON changes (portal, seq)",
     ],
+    # 3: the paywall flag of a version (a teaser behind a paywall); versions stored before read
+    # false until `crawler reprocess` extracts them again
+    3: [
+        "ALTER TABLE versions ADD COLUMN paywalled INTEGER NOT NULL DEFAULT 0",
+    ],
 }
 
 STORE_SCHEMA_VERSION = max(MIGRATIONS)

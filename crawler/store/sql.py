@@ -16,7 +16,8 @@ from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from typing import Iterator
 
-from crawler.store.base import ArticleStore, ArticleVersion, Change, ClusterAssignment, SaveResult, StoreError
+from crawler.store.base import (VERSIONED_FIELDS, ArticleStore, ArticleVersion, Change, ClusterAssignment,
+                                SaveResult, StoreError)
 from crawler.store.sql_state import CrawlStateMixin
 
 JSON_FIELDS = ("authors", "dateline", "removed", "warnings", "warc")
@@ -24,7 +25,7 @@ _LIST_FIELDS = ("authors", "removed", "warnings")
 _VERSION_COLUMNS = (
     "article_id", "url", "fetched_at", "lastmod", "run_id", "discovered_via", "title", "text",
     "authors", "published", "modified", "section", "dateline", "language", "removed",
-    "warnings", "catalogue_version", "text_hash", "warc", "archive",
+    "warnings", "catalogue_version", "text_hash", "warc", "archive", "paywalled",
 )
 _PAGE = 500
 
@@ -103,6 +104,7 @@ class SQLArticleStore(CrawlStateMixin, ArticleStore):
         data.pop("version", None)
         for key in JSON_FIELDS:
             data[key] = json.loads(data[key]) if data.get(key) else ([] if key in _LIST_FIELDS else None)
+        data["paywalled"] = bool(data.get("paywalled"))
         known = {f.name for f in fields(ArticleVersion)}
         return ArticleVersion(portal=portal, canonical_url=canonical_url, **{k: v for k, v in data.items() if k in known})
 
@@ -144,9 +146,9 @@ class SQLArticleStore(CrawlStateMixin, ArticleStore):
             if head["gone_at"]:
                 self._exec("UPDATE articles SET gone_at=NULL, gone_status=NULL WHERE article_id=?", (aid,))
                 self._change("restored", aid, is_rep=cluster.representative == aid, run_id=run)
-            current = self._one("SELECT text_hash FROM versions WHERE article_id=? AND version=?",
+            current = self._one(f"SELECT {', '.join(VERSIONED_FIELDS)} FROM versions WHERE article_id=? AND version=?",
                                 (aid, head["current_version"]))
-            if current is not None and current["text_hash"] == version.text_hash:
+            if current is not None and self._same_version(current, version):
                 self._move_cluster(aid, cluster, run)  # representative changes still count
                 seq = int(self._value("SELECT seq FROM articles WHERE article_id=?", (aid,)))
                 return SaveResult(aid, head["current_version"], seq, created=False, unchanged=True)
@@ -157,8 +159,19 @@ class SQLArticleStore(CrawlStateMixin, ArticleStore):
             seq = self._change("new-version", aid, is_rep=cluster.representative == aid, version=number, run_id=run)
             return SaveResult(aid, number, seq, created=False)
 
+    @staticmethod
+    def _same_version(current: dict, v: ArticleVersion) -> bool:
+        """Text (by hash) and metadata as stored: a save of it stores nothing."""
+        def norm(key, value):
+            if key in JSON_FIELDS and isinstance(value, str):
+                value = json.loads(value)
+            return bool(value) if key == "paywalled" else (value or [] if key in _LIST_FIELDS else value)
+
+        return all(norm(k, current[k]) == norm(k, getattr(v, k)) for k in VERSIONED_FIELDS)
+
     def _insert_version(self, v: ArticleVersion, number: int) -> None:
         row = asdict(v)
+        row["paywalled"] = int(bool(row["paywalled"]))
         for key in JSON_FIELDS:
             row[key] = json.dumps(row[key], ensure_ascii=False) if row[key] is not None else None
         self._exec(
@@ -260,7 +273,7 @@ class SQLArticleStore(CrawlStateMixin, ArticleStore):
         "a.gone_at, a.gone_status, "
         "v.url, v.fetched_at, v.lastmod, v.run_id, v.discovered_via, v.title, v.text, v.authors, "
         "v.published, v.modified, v.section, v.dateline, v.language, v.removed, v.warnings, "
-        "v.catalogue_version, v.text_hash, v.warc, v.archive "
+        "v.catalogue_version, v.text_hash, v.warc, v.archive, v.paywalled "
         "FROM articles a JOIN versions v ON v.article_id = a.article_id AND v.version = a.current_version "
     )
 
@@ -270,6 +283,7 @@ class SQLArticleStore(CrawlStateMixin, ArticleStore):
             if d.get(key) is not None:
                 d[key] = json.loads(d[key])
         d["is_representative"] = bool(d["is_representative"])
+        d["paywalled"] = bool(d.get("paywalled"))
         return d
 
     def changes_after(self, after_seq: int = 0) -> Iterator[dict]:
