@@ -23,6 +23,9 @@ logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 _WS = re.compile(r"\s+")
 PAYWALL_TEASER_CHARS = 2000  # a page behind a paywall with less text than this shows a teaser only
+# Paywall markup alone (a subscription box) also sits under free articles: only a text as short
+# as a teaser of a paragraph or two counts as cut off behind it.
+PAYWALL_MARKUP_TEASER_CHARS = 700
 
 DATELINE_RE = re.compile(
     r"^(?P<place>[A-ZÄÖÜ][\w.'’-]*(?:[ /][A-ZÄÖÜa-zäöü][\w.'’-]*){0,3})?\s*"
@@ -199,7 +202,8 @@ def extract_article(
     result["text"] = text
     result["dateline"] = dateline
     # only a teaser behind a paywall: declared or marked, and no full text came through
-    if meta.get("paywall") and len(text) < PAYWALL_TEASER_CHARS:
+    limit = PAYWALL_MARKUP_TEASER_CHARS if meta.get("paywall") == "markup" else PAYWALL_TEASER_CHARS
+    if meta.get("paywall") and len(text) < limit:
         result["paywalled"], result["paywall"] = True, meta["paywall"]
     result["language"] = meta.get("language") or guess_language(text) or language
     return result

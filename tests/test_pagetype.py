@@ -60,3 +60,13 @@ def test_paywalled_teaser_is_flagged():
     assert full["paywalled"] is False  # the full text came through
     free = extract_article(html(ld={"@type": "NewsArticle"}, paras=2, article=True), "https://p.test/a.html")
     assert free["paywalled"] is False
+
+
+def test_a_subscription_box_under_a_full_article_is_no_paywall():
+    box = '<div class="paywall-teaser"><p>Jetzt abonnieren: alle Artikel ab 0,99 Euro.</p></div>'
+    def page(paras):
+        return html(paras=paras, article=True).replace("</article>", "</article>" + box)
+    teaser = extract_article(page(1), "https://p.test/a.html")
+    assert teaser["paywalled"] is True and teaser["paywall"] == "markup"  # one paragraph, then the box
+    full = extract_article(page(5), "https://p.test/a.html")
+    assert full["paywalled"] is False, len(full["text"])  # a short but whole article above an upsell box
