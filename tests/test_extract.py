@@ -235,3 +235,32 @@ def test_related_link_list_with_an_empty_slot_is_pruned():
                          '<li><a href="/a-2.html">Baustelle an der Bundesstraße dauert länger</a></li>'
                          '<li></li></ul></aside></article></body></html>')
     assert prune_chrome(tree).get("link_list") == 1 and "Neue Ampel" not in tree.text_content()
+
+
+def test_captions_not_marked_up_and_affiliate_notes_pruned():
+    from lxml import html as lh
+
+    from crawler.extraction.prune import prune_chrome
+
+    cap = "Radfahrer auf der neuen Trasse an der Werre"
+    tree = lh.fromstring(
+        f'<html><body><article><p>{P1}</p><div class="bildbox"><div><img src="a.jpg" alt="{cap}" '
+        f'title="{cap} | Beispielagentur/Foto"></div><div class="bildbox-info"><p>{cap}</p></div></div>'
+        f'<p>{P2}</p><div class="shop_affiliate_note">Für Käufe über markierte Links erhalten wir eine '
+        f'Vergütung.</div></article></body></html>')
+    counts = prune_chrome(tree)
+    text = tree.text_content()
+    assert counts.get("caption") and cap not in text and "Vergütung" not in text
+    assert P1 in text and P2 in text
+
+
+def test_text_equal_to_an_alt_in_a_long_passage_is_kept():
+    from lxml import html as lh
+
+    from crawler.extraction.prune import prune_chrome
+
+    cap = "Radfahrer auf der neuen Trasse an der Werre"
+    tree = lh.fromstring(f'<html><body><article><section><img src="a.jpg" alt="{cap}"><p>{cap}</p>'
+                         f'<p>{P1}</p></section></article></body></html>')
+    prune_chrome(tree)
+    assert cap in tree.text_content()

@@ -1,7 +1,8 @@
 """Structural pruning before main-text extraction: elements whose own markup says they are not
 article text — hidden by class (not responsive-only), consent and embed placeholders, image
-credit and copyright spans, short share/social/error-report boxes, lists whose every item is a
-link (related articles, "more from" lists). Decided by class tokens, link density and
+credit and copyright spans, short share/social/error-report/affiliate/newsletter boxes, lists whose every item is a
+link (related articles, "more from" lists), captions not marked up as such (an image's alt text
+repeated in a box holding little else). Decided by class tokens, link density and
 element kind, never by the words of the text; the text inside them is gone before extraction."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ _RESPONSIVE_SHOW = re.compile(r"^\w+:(?:block|flex|inline|inline-block|grid|tabl
 _PLACEHOLDER = re.compile(r"placeholder|consent|privacy|cmp-|optin|opt-in|embed-?(?:blocker|wrapper|consent)|"
                           r"external-?content|social-?embed", re.I)
 _CREDIT = re.compile(r"copyright|credit|bildnachweis|bildquelle|image-?source|photo-?source", re.I)
-_BOXES = re.compile(r"^(?:[\w-]*[-_])?(?:social|share|sharing|reporterr\w*)(?:[-_][\w-]*)?$", re.I)
+_BOXES = re.compile(r"^(?:[\w-]*[-_])?(?:social|share|sharing|reporterr\w*|affiliate|newsletter)(?:[-_][\w-]*)?$", re.I)
 _MAX_CHARS = 400  # placeholders, credits and share boxes are short; a long one is something else
 _KEEP_TAGS = {"html", "body", "main", "article"}
 
@@ -59,6 +60,33 @@ def _link_only_list(el) -> bool:
     return True
 
 
+_CAPTION_TAGS = ("p", "div", "span")
+_CREDIT_SUFFIX = re.compile(r"\s*[|©].*$")
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+def _uncaptioned(img) -> list:
+    """Elements repeating the image's alt/title text inside a box holding little but the
+    image: captions not marked up as such (``<p class="…info…">`` under the picture)."""
+    alts = {_norm(_CREDIT_SUFFIX.sub("", img.get(a) or "")) for a in ("alt", "title")}
+    alts = {a for a in alts if 12 <= len(a) <= 300}
+    box = img.getparent()
+    for _ in range(4):
+        if not alts or box is None or box.tag in _KEEP_TAGS or box.tag == "figure":
+            return []
+        size = len(_norm(box.text_content()))
+        if size > max(map(len, alts)) + 120:  # a box with more than the image and its caption
+            return []
+        found = [el for el in box.iter(*_CAPTION_TAGS) if _norm(el.text_content()) in alts]
+        if found:
+            return found if size <= max(len(_norm(el.text_content())) for el in found) + 120 else []
+        box = box.getparent()
+    return []
+
+
 def prune_chrome(tree) -> dict[str, int]:
     """Drop such elements from ``tree`` in place; returns counts by kind."""
     counts: dict[str, int] = {}
@@ -70,6 +98,10 @@ def prune_chrome(tree) -> dict[str, int]:
         if why:
             doomed.append(el)
             counts[why] = counts.get(why, 0) + 1
+    for img in tree.xpath("//body//img[@alt or @title]"):
+        for el in _uncaptioned(img):
+            doomed.append(el)
+            counts["caption"] = counts.get("caption", 0) + 1
     for el in tree.xpath("//body//ul | //body//ol"):
         if _link_only_list(el):
             doomed.append(el)
