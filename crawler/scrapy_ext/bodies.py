@@ -14,6 +14,8 @@ import logging
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
+from crawler.scrapy_ext.base import CrawlerMiddleware
+
 logger = logging.getLogger(__name__)
 
 NO_BODY_STATUSES = (204, 205, 304)
@@ -36,14 +38,7 @@ def truncation(request, response) -> str | None:
     return None
 
 
-class TruncatedBodyMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class TruncatedBodyMiddleware(CrawlerMiddleware):
     def process_response(self, request, response, spider=None):
         reason = truncation(request, response)
         if reason is None:

@@ -12,18 +12,12 @@ from scrapy.http import HtmlResponse
 from w3lib.encoding import html_body_declared_encoding
 
 from crawler.charset import corrected_encoding
+from crawler.scrapy_ext.base import CrawlerMiddleware
 
 logger = logging.getLogger(__name__)
 
 
-class CharsetMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class CharsetMiddleware(CrawlerMiddleware):
     def process_response(self, request, response, spider=None):
         if not isinstance(response, HtmlResponse) or not response.body:
             return response

@@ -11,18 +11,12 @@ Runs before the robots.txt middleware, which reads the slot and the agent.
 from __future__ import annotations
 
 from crawler.scrapy_ext.portals import portal_of
+from crawler.scrapy_ext.base import CrawlerMiddleware
 
 SLOT_PREFIX = "portal:"
 
 
-class PortalPolitenessMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class PortalPolitenessMiddleware(CrawlerMiddleware):
     def process_request(self, request, spider=None):
         portal = portal_of(self.crawler, request)
         if portal is None:

@@ -14,6 +14,7 @@ import logging
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.scrapy_ext.portals import portal_of
+from crawler.scrapy_ext.base import CrawlerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +23,7 @@ class OffsiteRedirectError(IgnoreRequest):
     """A redirect to a host outside the portal's allowed domains (not followed)."""
 
 
-class PortalRedirectMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class PortalRedirectMiddleware(CrawlerMiddleware):
     def process_request(self, request, spider=None):
         chain = request.meta.get("redirect_urls")
         if not chain:
