@@ -1,7 +1,7 @@
 """Residue cleaning on labelled text: ../shared/data/neardup/dev_docs.jsonl.
 
 Each document there has ``text_raw`` (article plus portal residue lines) and ``residue_lines``
-(exactly the lines added). We clean ``text_raw`` with crawler.clean (no portal rules, no
+(exactly the lines added). We clean ``text_raw`` with crawler.cleaning (no portal rules, no
 learned templates) and report the share of residue lines removed and the share of article lines
 wrongly removed, overall and per language, plus the rules that removed article lines.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.clean import clean_text  # noqa: E402
+from crawler.cleaning import clean_text  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("CRAWLER_EVAL_DATA") or REPO.parent / "shared" / "data") / "neardup" / "dev_docs.jsonl"
 

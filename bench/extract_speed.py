@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 import trafilatura  # noqa: E402
 
-from crawler.clean import clean_text  # noqa: E402
+from crawler.cleaning import clean_text  # noqa: E402
 from crawler.extract import extract_article  # noqa: E402
 from crawler.extract_eval import load_pages  # noqa: E402
 

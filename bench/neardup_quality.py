@@ -62,7 +62,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--split", default="dev")
-    ap.add_argument("--clean", action="store_true", help="clean text_raw with crawler.clean first")
+    ap.add_argument("--clean", action="store_true", help="clean text_raw with crawler.cleaning first")
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--json", action="store_true", help="print the full scorer output")
     a = ap.parse_args()

@@ -20,7 +20,7 @@ from typing import Callable
 
 BASELINES = Path(__file__).resolve().parents[1] / "eval" / "baselines.json"
 
-from crawler.clean import clean_text
+from crawler.cleaning import clean_text
 from crawler.extract import extract_article
 
 

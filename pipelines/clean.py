@@ -1,8 +1,8 @@
-"""Clean stage: removes residue lines, each with the rule that removed it (core: crawler.clean)."""
+"""Clean stage: removes residue lines, each with the rule that removed it (core: crawler.cleaning)."""
 
 from scrapy.exceptions import DropItem
 
-from crawler.clean import clean_text
+from crawler.cleaning import clean_text
 from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
 
@@ -10,7 +10,7 @@ from pipelines._base import StagePipeline
 class CleanPipeline(StagePipeline):
     def __init__(self, *, templates, learn: bool = True, offload=None, **base):
         super().__init__(**base)
-        self.templates = templates  # crawler.templates.TemplateStore
+        self.templates = templates  # crawler.cleaning.templates.TemplateStore
         self.learn = learn
         self.offload = offload or InlineOffload()  # cleaning reads and learns templates: I/O thread
 

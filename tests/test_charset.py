@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from crawler.charset import corrected_encoding, replacement_warning
-from crawler.clean import clean_text
+from crawler.cleaning import clean_text
 
 TEXT = "<p>Bürgermeisterin eröffnet das Straßenfest; Ärzte grüßen.</p>"
 

@@ -1,12 +1,12 @@
-"""Residue rules of crawler.clean: each rule with real residue snippets, positive and negative,
+"""Residue rules of crawler.cleaning: each rule with real residue snippets, positive and negative,
 English text untouched, the seed articles, per-portal patterns and the safety guard."""
 
 from pathlib import Path
 
 import pytest
 
-from crawler.clean import clean_text
-from crawler.residue_catalogue import CATALOGUE_VERSION, RULES_BY_NAME
+from crawler.cleaning import clean_text
+from crawler.cleaning.catalogue import CATALOGUE_VERSION, RULES_BY_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 # The project's seed articles (the demo portals' content).
@@ -260,3 +260,13 @@ def test_source_list_closing_the_text_is_removed(tail):
 def test_closing_lists_that_are_not_sources_stay(tail):
     text = "\n".join([BODY, BODY2, *tail])
     assert clean_text(text).text == text
+
+
+def test_old_import_paths_still_work():
+    import crawler.cleaning as cleaning
+    from crawler.clean import clean_text as old_clean_text
+    from crawler.residue_catalogue import RULES
+    from crawler.templates import TemplateStore
+
+    assert old_clean_text is cleaning.clean_text and RULES is cleaning.RULES
+    assert TemplateStore is cleaning.templates.TemplateStore

@@ -1,7 +1,7 @@
-"""Learned portal templates (crawler.templates) across several pages of one portal, with guards."""
+"""Learned portal templates (crawler.cleaning.templates) across several pages of one portal, with guards."""
 
-from crawler.clean import clean_text
-from crawler.templates import TemplateStore
+from crawler.cleaning import clean_text
+from crawler.cleaning.templates import TemplateStore
 
 CHROME_TOP = "Die Zeitung für Herford und das Wittekindsland"
 CHROME_BOTTOM = "Weserbote – Ihre Heimatzeitung seit 1848"

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawler.dedup import DedupDecision
 from crawler.store import UrlState
-from crawler.templates import TemplateStore
+from crawler.cleaning.templates import TemplateStore
 from fakes import FakeIndex, FakeStats, FakeStore, sources
 from pipelines.clean import CleanPipeline
 from pipelines.dedup import DedupPipeline

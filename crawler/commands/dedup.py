@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                    help="field naming each record (default: the first of id, article_id, url "
                    "present: reads the output of `crawler export` and `crawler extract`)")
     p.add_argument("--clean", action="store_true",
-                   help="run crawler.clean.clean_text on each text first")
+                   help="run crawler.cleaning.clean_text on each text first")
     p.add_argument("--index", metavar="PATH",
                    help="persistent index directory (default: a fresh in-memory index)")
     p.add_argument("--window-days", type=float, default=30.0,
@@ -54,7 +54,7 @@ def dedup_records(records, *, text_field="text", id_field=None, clean=False, ind
 
     clean_text = None
     if clean:
-        from crawler.clean import clean_text  # lazily: the clean stage is optional here
+        from crawler.cleaning import clean_text  # lazily: the clean stage is optional here
     idx = open_index(index, window_days=window_days)
     try:
         for line, rec in enumerate(records, 1):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from crawler.clean import clean_text
+from crawler.cleaning import clean_text
 from crawler.extract import extract_article
 
 PROGRESS_MIN_PAGES = 20
@@ -133,7 +133,7 @@ def run(args) -> int:
     templates = None
     data_dir = getattr(args, "data_dir", None)
     if portal.name and data_dir is not None:
-        from crawler.templates import TemplateStore
+        from crawler.cleaning.templates import TemplateStore
 
         if args.learn or Path(data_dir.templates_db).exists():
             templates = TemplateStore(data_dir.templates_db)

@@ -16,7 +16,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from crawler.clean import clean_text
+from crawler.cleaning import clean_text
 from crawler.extract import extract_article
 
 COMPARED = ("text", "title", "authors", "published", "modified", "section", "dateline", "language", "paywalled")
@@ -102,7 +102,7 @@ def run(args) -> int:
     from crawler.dedup import open_index
     from crawler.jobs import CrawlLock, LockHeld
     from crawler.store import open_store, text_hash
-    from crawler.templates import TemplateStore
+    from crawler.cleaning.templates import TemplateStore
 
     try:
         sources = load_sources(args.sources)

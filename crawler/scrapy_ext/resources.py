@@ -26,7 +26,7 @@ from crawler.engine.page import warm_up
 from crawler.engine.pool import WorkerPool
 from crawler.scrapy_ext.offload import ReactorOffload
 from crawler.store import open_store
-from crawler.templates import TemplateStore
+from crawler.cleaning.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
