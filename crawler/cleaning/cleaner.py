@@ -1,11 +1,13 @@
 """``clean_text``: the rule groups in order, each bounded by the safety guards.
 
-Order: per-portal line patterns (``portal:<pattern>``), learned portal templates
+Order: script, state or template code rendered as lines (``script_fragment``, by shape), per-portal
+line patterns (``portal:<pattern>``), learned portal templates
 (``template:<portal>``), the built-in catalogue (``crawler.cleaning.catalogue``), then the
 positional rules (``crawler.cleaning.positional``). Every removed line is reported with its rule.
 A rule that would remove most of the text (more than half of it, unless it is one
 length-limited catalogue line) is not applied, nor is a rule set that would leave less than a
-fifth of it; a warning says so.
+fifth of it; a warning says so. Code lines are not text whatever their share, so they pass no
+guard (a page whose text is only code ends up empty).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from crawler.charset import replacement_warning
 from crawler.cleaning.catalogue import CATALOGUE_VERSION, RULES
 from crawler.cleaning.lines import core
 from crawler.cleaning.positional import positional
+from crawler.cleaning.script import script_fragments
 
 MAX_SHARE = 0.5  # a rule removing more than this share of the text is not applied
 MAX_TOTAL_SHARE = 0.8  # nor is a rule set that would leave less than a fifth of the text
@@ -59,12 +62,18 @@ class _Guarded:
         self.lines, self.result = lines, result
         self.total = sum(len(ln) for ln in lines) or 1
         self.taken: dict[int, str] = {}
+        self.code: dict[int, str] = {}
 
     def _share(self, idxs) -> float:
         return sum(len(self.lines[i]) for i in idxs) / self.total
 
     def apply(self, candidates: dict[int, str], group: str) -> None:
         candidates = {i: r for i, r in candidates.items() if i not in self.taken}
+        if group == "script":  # not text by its shape: no guard, and not counted in the shares
+            self.taken.update(candidates)
+            self.code.update(candidates)
+            self.total = sum(len(ln) for i, ln in enumerate(self.lines) if i not in self.code) or 1
+            return
         by_rule: dict[str, list[int]] = {}
         for i, r in candidates.items():
             by_rule.setdefault(r, []).append(i)
@@ -72,13 +81,13 @@ class _Guarded:
         for rule, idxs in by_rule.items():
             share = self._share(idxs)
             bounded = group == "catalogue" and len(idxs) == 1  # one length-limited catalogue line
-            if share > MAX_SHARE and len(self.lines) > 1 and not bounded:
+            if share > MAX_SHARE and len(self.lines) - len(self.code) > 1 and not bounded:
                 self.result.warnings.append(
                     f"rule {rule} would remove {share:.0%} of the text ({len(idxs)} lines); not applied")
             else:
                 kept.update({i: rule for i in idxs})
-        share = self._share(kept) + self._share(self.taken)
-        if kept and share > MAX_TOTAL_SHARE and len(self.lines) > 1:
+        share = self._share(kept) + self._share(set(self.taken) - set(self.code))
+        if kept and share > MAX_TOTAL_SHARE and len(self.lines) - len(self.code) > 1:
             self.result.warnings.append(
                 f"{group} rules would remove {share:.0%} of the text; {group} rules not applied")
             return
@@ -115,6 +124,7 @@ def clean_text(
     if not lines:
         return result
     g = _Guarded(lines, result)
+    g.apply(script_fragments(lines), "script")
     if line_patterns:
         pats = _patterns(line_patterns)
         g.apply({i: f"portal:{p}" for i, ln in enumerate(lines) for p, rx in pats if rx.search(ln)}, "portal")

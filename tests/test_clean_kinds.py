@@ -1,0 +1,68 @@
+"""Residue kinds of issue 12 decided by shape or markup, not phrases: script/state code rendered
+as lines, link labels inside paragraphs; and what the rules must keep (lead, pull quotes,
+in-article headings). Every example is written here from the kind of residue."""
+
+import pytest
+
+from crawler.cleaning import clean_text
+from crawler.cleaning.script import is_script_fragment
+
+LEAD = ("Die Gemeinde Talbach bekommt ein neues Hallenbad: Der Rat hat am Dienstag den Bau für "
+        "zwölf Millionen Euro beschlossen.")
+P1 = ("Nach drei Jahren Planung stimmten 21 von 27 Ratsmitgliedern für den Entwurf des Architekturbüros, "
+      "das ein Becken mit sechs Bahnen und einen Lehrschwimmbereich vorsieht.")
+P2 = ("Die Bauarbeiten sollen im Frühjahr beginnen; eröffnet werden soll das Bad nach den Plänen der "
+      "Verwaltung im Herbst des übernächsten Jahres.")
+P3 = ("Der Förderverein sammelt seit Jahren Spenden für das Projekt und will sich an den Kosten für die "
+      "Sauna beteiligen, wie seine Vorsitzende ankündigte.")
+
+SCRIPT_LINES = [
+    'window.__APP_STATE__ = {"user":null,"articleId":48213,"flags":{"paywall":false}};',
+    'var dataLayer = dataLayer || []; dataLayer.push({"event":"pageview","section":"lokal"});',
+    '{"@context":"https://schema.org","@type":"NewsArticle","headline":"Hallenbad für Talbach"}',
+    '[{"id":17,"slot":"sidebar"},{"id":18,"slot":"footer"}]',
+    "(function(w,d){var s=d.createElement('script');s.async=true;d.head.appendChild(s);})(window,document);",
+    "document.addEventListener('DOMContentLoaded', () => { initGallery('#bilder'); });",
+    "const player = new VideoPlayer({ autoplay: false, muted: true });",
+    "{{#relatedItems}}",
+    "{{{teaserText}}}",
+    ".teaser-box{margin:0 auto;padding:12px;color:#333}",
+    "if (typeof consent !== 'undefined') { consent.show(); }",
+]
+
+KEEP_LINES = [
+    "Die Formel lautet: Ertrag = Fläche × Menge; bei 3 Hektar also 12 Tonnen.",
+    "=> Was hat dir am Projekt am besten gefallen?",
+    "Öffnungszeiten: Mo–Fr 9–18 Uhr; Sa 10–14 Uhr; So geschlossen.",
+    "Sie sagte: „Das ist ein Tag, auf den wir lange gewartet haben; jetzt geht es los.“",
+    "Die Variable x (in Metern) steht für die Höhe des Sprungturms; y für die Tiefe des Beckens.",
+    "Mit dem Programm „Code für Kinder“ lernen Schüler, wie eine Funktion function() in JavaScript arbeitet.",
+]
+
+
+@pytest.mark.parametrize("line", SCRIPT_LINES)
+def test_script_and_state_lines_are_removed(line):
+    res = clean_text("\n".join([LEAD, P1, line, P2]))
+    assert res.removed == [{"line": line, "rule": "script_fragment"}]
+    assert res.text == "\n".join([LEAD, P1, P2])
+
+
+@pytest.mark.parametrize("line", KEEP_LINES)
+def test_lines_with_code_punctuation_that_are_text_stay(line):
+    assert not is_script_fragment(line)
+    text = "\n".join([LEAD, P1, line, P2])
+    assert clean_text(text).text == text
+
+
+def test_a_long_state_blob_is_removed_although_it_is_most_of_the_text():
+    blob = "window.__INITIAL_DATA__ = {" + ",".join(f'"k{i}":{{"v":{i},"t":"x"}}' for i in range(200)) + "};"
+    res = clean_text("\n".join([LEAD, blob, P1]))
+    assert res.text == "\n".join([LEAD, P1])
+    assert res.removed == [{"line": blob, "rule": "script_fragment"}] and not res.warnings
+
+
+def test_code_lines_do_not_trip_the_guard_for_the_other_rules():
+    blob = 'var cfg = {"a":1};' + ";".join(f"cfg.k{i} = {i}" for i in range(80)) + ";"
+    res = clean_text("\n".join([blob, LEAD, P1, P2, "Anzeige"]))
+    assert res.text == "\n".join([LEAD, P1, P2])
+    assert [r["rule"] for r in res.removed] == ["script_fragment", "advert"]
