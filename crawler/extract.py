@@ -15,6 +15,7 @@ from typing import Sequence
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from crawler.cleaning.link_labels import strip_link_labels
 from crawler.extraction.metadata import extract_metadata
 from crawler.extraction.prune import prune_chrome
 
@@ -182,6 +183,7 @@ def extract_article(
     if drop_selectors:
         _drop(tree, drop_selectors)
     prune_chrome(tree)
+    strip_link_labels(tree)
     doc = bare_extraction(tree, url=url, include_comments=False, with_metadata=False)
     raw = (doc.text if doc is not None else "") or ""
     lines = [ln.strip() for ln in raw.split("\n")]

@@ -2,6 +2,8 @@
 as lines, link labels inside paragraphs; and what the rules must keep (lead, pull quotes,
 in-article headings). Every example is written here from the kind of residue."""
 
+import re
+
 import pytest
 
 from crawler.cleaning import clean_text
@@ -66,3 +68,52 @@ def test_code_lines_do_not_trip_the_guard_for_the_other_rules():
     res = clean_text("\n".join([blob, LEAD, P1, P2, "Anzeige"]))
     assert res.text == "\n".join([LEAD, P1, P2])
     assert [r["rule"] for r in res.removed] == ["script_fragment", "advert"]
+
+
+# -- link labels: decided in the markup, before extraction ------------------------------------
+def _page(*paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>Hallenbad für Talbach</title></head><body><article>"
+            f"<h1>Hallenbad für Talbach</h1>{body}</article></body></html>")
+
+
+def _extracted(html: str) -> list[str]:
+    from crawler.extract import extract_article
+
+    return extract_article(html)["text"].split("\n")
+
+
+def test_a_label_repeated_at_several_links_goes_and_the_paragraphs_stay():
+    html = _page(P1, 'Den Plan zeigt die <a href="https://kreis.example/plan">Seite des Kreises (öffnet im neuen '
+                 'Fenster)</a>. Die Kosten teilen sich Gemeinde und Land, wie der Kämmerer erläuterte.',
+                 'Auch der <a href="https://verein.example/">Förderverein (öffnet im neuen Fenster)</a> sammelt '
+                 'seit Jahren Spenden für das Projekt und will sich an der Sauna beteiligen.', P2)
+    lines = _extracted(html)
+    assert "Den Plan zeigt die Seite des Kreises. Die Kosten teilen sich Gemeinde und Land, wie der Kämmerer " \
+           "erläuterte." in lines
+    assert any(ln.startswith("Auch der Förderverein sammelt seit Jahren") for ln in lines)
+    assert not any("Fenster" in ln for ln in lines)
+
+
+def test_a_label_after_the_link_that_its_title_repeats_goes():
+    html = _page(P1, 'Der Entwurf stammt vom <a href="https://nord.example/" title="Architekturbüro Nord (externer '
+                 'Link, neues Fenster)">Architekturbüro Nord</a> (externer Link), das schon mehrere Bäder im Land '
+                 'geplant hat.', P2)
+    assert ("Der Entwurf stammt vom Architekturbüro Nord, das schon mehrere Bäder im Land geplant hat."
+            in _extracted(html))
+
+
+@pytest.mark.parametrize("para", [
+    # one word in parentheses: a party, an abbreviation
+    'Zugestimmt haben <a href="/p/berg">Anna Berg</a> (Grüne) und <a href="/p/roth">Max Roth</a> (Grüne), '
+    'dagegen stimmte die Fraktion der Freien Wähler geschlossen.',
+    # an explanation that belongs to one link, and a remark outside links
+    'Die Zahlen stehen im <a href="/bericht">Bericht der Verwaltung (erste Fassung)</a>, der dem Rat seit '
+    'Montag vorliegt (siehe auch unten).',
+])
+def test_parentheses_that_are_text_stay(para):
+    html = _page(P1, para, P2)
+    lines = _extracted(html)
+    plain = re.sub(r"<[^>]+>", "", para)
+    assert plain in lines
+

@@ -4,6 +4,7 @@ One concept per module:
 - ``cleaner``: ``clean_text`` runs the rule groups in order (portal line patterns, learned
   portal templates, the catalogue, the positional rules) behind the safety guards;
 - ``script``: script, state or template code rendered as lines, by shape;
+- ``link_labels``: link labels printed into paragraphs, taken out of the markup before extraction;
 - ``catalogue``: the built-in, versioned German/English line rules (``RULES``);
 - ``templates``: lines learned as page chrome because they recur on many pages of one portal;
 - ``header``: kicker/rubric lines and the headline repeated above the first paragraph;
