@@ -117,3 +117,41 @@ def test_parentheses_that_are_text_stay(para):
     plain = re.sub(r"<[^>]+>", "", para)
     assert plain in lines
 
+
+# -- what the rules must keep -----------------------------------------------------------------
+TITLE = "Hallenbad für Talbach beschlossen"
+
+
+@pytest.mark.parametrize("lead", [
+    LEAD,  # a lead sentence under the headline
+    "Zwölf Millionen Euro für Schwimmer: Talbach baut.",  # a short teaser lead
+    f"{TITLE}: Nach drei Jahren Streit hat der Gemeinderat am Dienstagabend mit großer Mehrheit zugestimmt.",
+    f"{TITLE}: Der Rat stimmte am Dienstag mit großer Mehrheit zu.",  # opens with the headline
+])
+def test_lead_and_teaser_paragraphs_are_kept(lead):
+    res = clean_text("\n".join([TITLE, lead, P1, P2, P3]), title=TITLE)
+    assert res.text.split("\n") == [lead, P1, P2, P3]
+    assert res.removed == [{"line": TITLE, "rule": "headline_repeat"}]
+
+
+@pytest.mark.parametrize("quote", [
+    "„Wir haben lange auf diesen Tag gewartet“",
+    "„Ein Bad für alle Generationen“ – Bürgermeisterin Eva Lindner",
+    "\"Das Becken wird größer als geplant.\"",
+])
+@pytest.mark.parametrize("where", [1, 3, 5])
+def test_pull_quotes_are_kept(quote, where):
+    lines = [LEAD, P1, P2, P3, P1.replace("drei", "vier"), P2.replace("Frühjahr", "Sommer")]
+    lines.insert(where, quote)
+    text = "\n".join(lines)
+    res = clean_text(text, title=TITLE)
+    assert res.text == text, res.removed
+
+
+@pytest.mark.parametrize("heading", ["Was der Umbau kostet", "Die Kosten", "Ausblick", "Wie geht es nun weiter?",
+                                     "Sauna und Lehrbecken", "Kritik aus der Opposition"])
+def test_headings_inside_the_article_are_kept(heading):
+    lines = [LEAD, P1, heading, P2, P3, heading.upper() if len(heading) < 12 else heading + " im Detail", P1]
+    text = "\n".join(lines)
+    res = clean_text(text, title=TITLE, section="Lokales")
+    assert res.text == text, res.removed

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from crawler.cleaning.lines import is_sentence, words  # noqa: F401 (is_sentence: old import path)
 
-CATALOGUE_VERSION = "de-en-2026.12.2"
+CATALOGUE_VERSION = "de-en-2026.12.3"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ def headline_repeats(lines: list[str], live: list[int], title: str | None) -> di
         return out
     for i in live[:5]:
         lk = key(lines[i])
-        if lk == tk or (tk in lk and len(lk) - len(tk) <= 80 and words(lines[i]) - words(title) <= 10):
+        extra = words(lines[i]) - words(title)
+        lead = extra >= 5 and re.search(r"[.!?]\s*$", lines[i])  # a lead sentence opening with the headline
+        if lk == tk or (tk in lk and len(lk) - len(tk) <= 80 and extra <= 10 and not lead):
             out[i] = "headline_repeat"
         elif words(lines[i]) >= 12:
             break
