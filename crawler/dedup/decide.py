@@ -31,51 +31,54 @@ class Decisions:
 
     def _decide_now(self, doc_id: str, t: int, th: int, nshingles: int, sig32: np.ndarray,
                     line_keys: np.ndarray) -> DedupDecision:
-        p = self.params
         sig16 = (sig32 & np.uint32(0xFFFF)).astype(np.uint16)
         if not nshingles:
             sig16[:] = EMPTY16
         size = min(nshingles, 65535)
-        bkeys = band_keys(sig32, p.bands) if nshingles else np.empty(0, dtype=np.uint32)
+        bkeys = band_keys(sig32, self.params.bands) if nshingles else np.empty(0, dtype=np.uint32)
 
         khash = xxhash.xxh64_intdigest(doc_id.encode("utf-8"))
-        st = self.st
-        existing = st.buf_ids.get(doc_id)
+        existing = self.st.buf_ids.get(doc_id)
         if existing is None and self.ids.maybe_seen(khash):
-            existing = st.existing(doc_id)
+            existing = self.st.existing(doc_id)
         if existing is not None:
             return self._new_version(doc_id, existing[0], existing[1], t, th, sig16, size,
                                      bkeys, line_keys)
+        cslot, nearest, jac, con, reason = self._find_story(t, th, sig16, size, bkeys)
+        return self._add_document(doc_id, khash, t, th, sig16, size, bkeys, line_keys,
+                                  cslot, nearest, jac, con, reason)
 
-        nearest = jac = con = None
-        cslot = -1
-        reason = "new-story"
-        # LSH candidates (an exact copy shares every band, so it is always among them)
-        if len(bkeys):
-            cand = self.lsh.query(bkeys)
-            if len(cand):
-                # 1. exact duplicate of the normalised text (earliest copy first)
-                for i in np.flatnonzero(self.d_hash.a[cand] == th).tolist():
-                    cs = int(self.d_cluster.a[cand[i]])
-                    if self._in_window(cs, t):
-                        cslot, nearest, jac, con = cs, int(cand[i]), 1.0, 1.0
-                        reason = "exact-text"
-                        break
-            if len(cand) and cslot < 0:
-                # 2. verification against the stored signatures
-                j, c, inter, small = self._similarity(cand, sig16, size)
-                score = c + 0.01 * j
-                ok = accept(p, j, c, inter, small)
-                if ok.any():
-                    idx = np.nonzero(ok)[0]
-                    for i in idx[np.argsort(-score[idx], kind="stable")].tolist():
-                        cs = int(self.d_cluster.a[cand[i]])
-                        if not self._in_window(cs, t) or not self._anchor_ok(cs, sig16, size):
-                            continue
-                        cslot, nearest = cs, int(cand[i])
-                        jac, con, reason = float(j[i]), float(c[i]), "near-duplicate"
-                        break
+    def _find_story(self, t: int, th: int, sig16: np.ndarray, size: int, bkeys: np.ndarray):
+        """The story a new document joins among its LSH candidates (an exact copy shares every
+        band, so it is always among them). Returns (story slot or -1, nearest document slot,
+        jaccard, containment, reason)."""
+        if not len(bkeys):
+            return -1, None, None, None, "new-story"
+        cand = self.lsh.query(bkeys)
+        if not len(cand):
+            return -1, None, None, None, "new-story"
+        # 1. exact duplicate of the normalised text (earliest copy first)
+        for i in np.flatnonzero(self.d_hash.a[cand] == th).tolist():
+            cs = int(self.d_cluster.a[cand[i]])
+            if self._in_window(cs, t):
+                return cs, int(cand[i]), 1.0, 1.0, "exact-text"
+        # 2. verification against the stored signatures
+        j, c, inter, small = self._similarity(cand, sig16, size)
+        score = c + 0.01 * j
+        ok = accept(self.params, j, c, inter, small)
+        if ok.any():
+            idx = np.nonzero(ok)[0]
+            for i in idx[np.argsort(-score[idx], kind="stable")].tolist():
+                cs = int(self.d_cluster.a[cand[i]])
+                if self._in_window(cs, t) and self._anchor_ok(cs, sig16, size):
+                    return cs, int(cand[i]), float(j[i]), float(c[i]), "near-duplicate"
+        return -1, None, None, None, "new-story"
 
+    def _add_document(self, doc_id, khash, t, th, sig16, size, bkeys, line_keys,
+                      cslot, nearest, jac, con, reason) -> DedupDecision:
+        """Append a new document to the query-side arrays and the write buffers, in story
+        ``cslot`` (or a new story when it is -1)."""
+        st = self.st
         row = self._next_doc
         self._next_doc += 1
         slot = self.d_row.append(row)
@@ -84,15 +87,7 @@ class Decisions:
         self.d_hash.append(th)
         previous = None
         if cslot < 0:
-            cid = self._next_cluster
-            self._next_cluster += 1
-            cslot = self.c_row.append(cid)
-            self.c_key.append(khash)
-            self.c_anchor.append(slot)
-            self.c_rep.append(slot)
-            self.c_rep_time.append(t)
-            self.c_last.append(t)
-            st.buf_clusters.append((cid, self._cluster_key(cslot), row, row, t, t))
+            cslot, cid = self._new_story(khash, slot, row, t)
             rep_slot = slot
         else:
             cid = int(self.c_row.a[cslot])
@@ -108,7 +103,7 @@ class Decisions:
         st.buf_rows[row] = doc_id
         if len(bkeys):
             self.lsh.insert(bkeys, slot)
-        self.lines.learn(line_keys, cid, p.boilerplate_clusters)
+        self.lines.learn(line_keys, cid, self.params.boilerplate_clusters)
         self._tick()
         rep_id, nearest_id = self._doc_ids(None if rep_slot == slot else rep_slot, nearest)
         return DedupDecision(
@@ -116,6 +111,19 @@ class Decisions:
             representative=doc_id if rep_slot == slot else rep_id,
             previous_representative=previous, nearest=nearest_id,
             jaccard=rounded(jac), containment=rounded(con), reason=reason)
+
+    def _new_story(self, khash: int, slot: int, row: int, t: int) -> tuple[int, int]:
+        """Open a story whose first member (anchor and representative) is document ``slot``."""
+        cid = self._next_cluster
+        self._next_cluster += 1
+        cslot = self.c_row.append(cid)
+        self.c_key.append(khash)
+        self.c_anchor.append(slot)
+        self.c_rep.append(slot)
+        self.c_rep_time.append(t)
+        self.c_last.append(t)
+        self.st.buf_clusters.append((cid, self._cluster_key(cslot), row, row, t, t))
+        return cslot, cid
 
     def _in_window(self, cslot: int, t: int) -> bool:
         return self.window is None or int(self.c_last.a[cslot]) >= t - self.window

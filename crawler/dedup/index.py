@@ -22,7 +22,8 @@ from .lines import LineTable
 from .lsh import LSH
 from .params import DedupDecision, Params
 from .storage import IndexDB
-from .text import Analysis, MinHasher, OPHasher, shingles_from_word_hashes
+from .minhash import MinHasher, OPHasher, shingles_from_word_hashes
+from .text import Analysis
 from .verify import similarity
 
 __all__ = ["DedupDecision", "DedupIndex", "Params"]

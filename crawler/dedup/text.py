@@ -1,4 +1,4 @@
-"""Text normalisation, word shingles and compact MinHash signatures (numpy, 32-bit).
+"""Text normalisation and the vectorised word/line analysis of a document (numpy).
 
 Pipeline for one document (``Analysis`` does steps 1-2 in one vectorised pass over the UTF-8
 bytes, no Python loop per word):
@@ -11,13 +11,7 @@ bytes, no Python loop per word):
 2. Words: maximal runs of word bytes (ASCII letters/digits/_ and non-ASCII letters). Each word
    gets a 64-bit polynomial hash computed from prefix sums over the bytes; each line gets a
    fingerprint (words starting with a digit folded) for the boilerplate-line table.
-3. ``shingles_from_word_hashes``: each run of ``n`` consecutive words -> one 64-bit polynomial
-   over the word hashes, high 32 bits; sorted and de-duplicated: the shingle set.
-4. ``OPHasher.signature`` (default): one-permutation hashing with rotation densification ->
-   ``uint32[num_perm]`` from one multiply and one sort (~20 us for 600 shingles here, against
-   ~48 us for ``MinHasher``: ``num_perm`` functions ``h_k(x) = a_k*x (mod 2**32)`` broadcast
-   over all shingles). Same quality on the dev set: zero hard-negative merges in 9 runs (3 seeds
-   x 3 document orders) for both, pair F1 >= 0.994 (OPH) vs >= 0.9965 (k functions).
+Steps 3-4 (shingles, signatures) are in :mod:`crawler.dedup.minhash`.
 
 ``normalise``/``tokens`` are the same normalisation as strings (used by the datasketch
 baseline in ``bench/``). Everything is deterministic (fixed constants and seeds, no salted
@@ -33,8 +27,7 @@ import unicodedata
 import numpy as np
 import xxhash
 
-__all__ = ["normalise", "fold", "tokens", "Analysis", "shingles_from_word_hashes", "MinHasher",
-           "text_hash"]
+__all__ = ["normalise", "fold", "tokens", "Analysis", "text_hash"]
 
 _FOLD = str.maketrans({
     "ß": "ss", "ẞ": "ss", "ä": "ae", "ö": "oe", "ü": "ue",
@@ -83,32 +76,7 @@ def text_hash(text: str | list[str]) -> int:
     return h - (1 << 64) if h >= (1 << 63) else h
 
 
-_M64 = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-class MinHasher:
-    """``num_perm`` 32-bit min-wise hash functions over uint32 shingle hashes."""
-
-    def __init__(self, num_perm: int = 128, seed: int = 1):
-        rng = np.random.default_rng(seed)
-        self.num_perm = num_perm
-        self.a = (rng.integers(1, 1 << 32, num_perm, dtype=np.uint64) | np.uint64(1)).astype(
-            np.uint32).reshape(num_perm, 1)
-        self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32).reshape(
-            num_perm, 1)
-        self._buf = np.empty((num_perm, 1024), dtype=np.uint32)
-
-    def signature(self, shingles: np.ndarray) -> np.ndarray:
-        n = len(shingles)
-        if n == 0:
-            return np.full(self.num_perm, 0xFFFFFFFF, dtype=np.uint32)
-        if n > self._buf.shape[1]:
-            self._buf = np.empty((self.num_perm, max(n, 2 * self._buf.shape[1])), dtype=np.uint32)
-        out = self._buf[:, :n]
-        np.multiply(self.a, shingles, out=out)  # a_k * x mod 2**32, a_k odd: a bijection
-        return out.min(axis=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +141,45 @@ def _span_hash(byte_values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return _mix((s[ends] - s[starts]) * ipw[starts])
 
 
+def _word_bytes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The folded UTF-8 bytes of ``text`` and, shifted by one (a False at both ends), which
+    of them belong to words."""
+    t = (text or "").lower()
+    ascii_only = t.isascii()
+    b = np.frombuffer(bytearray(t.encode("utf-8")), dtype=np.uint8)
+    isw = np.zeros(len(b) + 2, dtype=bool)
+    if not ascii_only:
+        lead = (b >= 0xC2).nonzero()[0]  # non-ASCII characters are a few % of the bytes
+        lb = b[lead]
+        if ((lb == 0xCC) | (lb == 0xCD) | (lb == 0xEF)).any():
+            # combining marks, ligatures, full-width forms: compose with NFKC first
+            t = unicodedata.normalize("NFKC", t)
+            b = np.frombuffer(bytearray(t.encode("utf-8")), dtype=np.uint8)
+            isw = np.zeros(len(b) + 2, dtype=bool)
+            lead = (b >= 0xC2).nonzero()[0]
+            lb = b[lead]
+        # ä ö ü ß (C3 A4, C3 B6, C3 BC, C3 9F) -> ae oe ue ss: same byte length in UTF-8
+        at = lead[lb == 0xC3]
+        if len(at):
+            second = _UMLAUT_2ND[b[at + 1]]
+            hit = second != 0
+            at = at[hit]
+            b[at] = _UMLAUT_1ST[b[at + 1]]
+            b[at + 1] = second[hit]
+        isw[1:-1] = _WORD_BYTE[b]
+        # punctuation blocks U+0080-U+00BF (lead C2) and U+2000-U+2FFF (lead E2)
+        at = lead[lb == 0xC2] + 1
+        isw[at] = False
+        isw[at + 1] = False
+        at = lead[lb == 0xE2] + 1
+        isw[at] = False
+        isw[at + 1] = False
+        isw[np.minimum(at + 2, len(isw) - 1)] = False
+    else:
+        isw[1:-1] = _WORD_BYTE[b]
+    return b, isw
+
+
 class Analysis:
     """Words (as hashes) of a text, with their line numbers and per-line fingerprints.
 
@@ -184,39 +191,7 @@ class Analysis:
     __slots__ = ("word_hashes", "word_line", "line_ids", "line_words", "line_keys")
 
     def __init__(self, text: str):
-        t = (text or "").lower()
-        ascii_only = t.isascii()
-        b = np.frombuffer(bytearray(t.encode("utf-8")), dtype=np.uint8)
-        isw = np.zeros(len(b) + 2, dtype=bool)
-        if not ascii_only:
-            lead = (b >= 0xC2).nonzero()[0]  # non-ASCII characters are a few % of the bytes
-            lb = b[lead]
-            if ((lb == 0xCC) | (lb == 0xCD) | (lb == 0xEF)).any():
-                # combining marks, ligatures, full-width forms: compose with NFKC first
-                t = unicodedata.normalize("NFKC", t)
-                b = np.frombuffer(bytearray(t.encode("utf-8")), dtype=np.uint8)
-                isw = np.zeros(len(b) + 2, dtype=bool)
-                lead = (b >= 0xC2).nonzero()[0]
-                lb = b[lead]
-            # ä ö ü ß (C3 A4, C3 B6, C3 BC, C3 9F) -> ae oe ue ss: same byte length in UTF-8
-            at = lead[lb == 0xC3]
-            if len(at):
-                second = _UMLAUT_2ND[b[at + 1]]
-                hit = second != 0
-                at = at[hit]
-                b[at] = _UMLAUT_1ST[b[at + 1]]
-                b[at + 1] = second[hit]
-            isw[1:-1] = _WORD_BYTE[b]
-            # punctuation blocks U+0080-U+00BF (lead C2) and U+2000-U+2FFF (lead E2)
-            at = lead[lb == 0xC2] + 1
-            isw[at] = False
-            isw[at + 1] = False
-            at = lead[lb == 0xE2] + 1
-            isw[at] = False
-            isw[at + 1] = False
-            isw[np.minimum(at + 2, len(isw) - 1)] = False
-        else:
-            isw[1:-1] = _WORD_BYTE[b]
+        b, isw = _word_bytes(text)
         bounds = (isw[1:] != isw[:-1]).nonzero()[0]
         starts, ends = bounds[0::2], bounds[1::2]
         n = len(starts)
@@ -252,71 +227,3 @@ class Analysis:
     def text_hash(self) -> int:
         h = xxhash.xxh64_intdigest(self.word_hashes.tobytes())
         return h - (1 << 64) if h >= (1 << 63) else h
-
-
-def shingles_from_word_hashes(w: np.ndarray, n: int) -> np.ndarray:
-    """Sorted unique uint32 hashes of the ``n``-grams of a word-hash sequence."""
-    if not len(w):
-        return np.empty(0, dtype=np.uint32)
-    m = len(w) - n + 1
-    if m <= 0:
-        h = np.zeros(1, dtype=np.uint64)
-        for j in range(len(w)):
-            h *= _M64
-            h += w[j:j + 1]
-    else:
-        h = w[:m].copy()
-        for j in range(1, n):
-            h *= _M64
-            h += w[j:j + m]
-    # the polynomial over already-mixed word hashes leaves its high bits well mixed
-    h = (h >> np.uint64(32)).astype(np.uint32)
-    h.sort()
-    if len(h) > 1:
-        keep = np.empty(len(h), dtype=bool)
-        keep[0] = True
-        np.not_equal(h[1:], h[:-1], out=keep[1:])
-        h = h[keep]
-    return h
-
-
-class OPHasher:
-    """One-permutation hashing with rotation densification (Shrivastava & Li, 2014).
-
-    One multiply and one sort over the shingles instead of ``num_perm`` multiplies: the
-    re-hashed shingle's top ``log2(num_perm)`` bits choose its bin, the minimum per bin is the
-    bin's value, and an empty bin borrows the value of the next non-empty bin to its right
-    (circularly) plus an offset per step, as in the paper.
-    """
-
-    def __init__(self, num_perm: int = 128, seed: int = 1):
-        if num_perm & (num_perm - 1):
-            raise ValueError("num_perm must be a power of two")
-        rng = np.random.default_rng(seed)
-        self.num_perm = num_perm
-        self.shift = np.uint32(32 - (num_perm.bit_length() - 1))
-        self.a = np.uint32(int(rng.integers(1, 1 << 32)) | 1)
-        self.step = np.uint32(0x9E3779B1)
-        self.bins = np.arange(num_perm)
-
-    def signature(self, shingles: np.ndarray) -> np.ndarray:
-        k = self.num_perm
-        if not len(shingles):
-            return np.full(k, 0xFFFFFFFF, dtype=np.uint32)
-        g = shingles * self.a
-        g.sort()
-        b = (g >> self.shift).astype(np.int64)
-        first = np.empty(len(g), dtype=bool)
-        first[0] = True
-        np.not_equal(b[1:], b[:-1], out=first[1:])
-        filled = b[first]
-        vals = g[first]
-        if len(filled) == k:
-            return vals
-        # rotation densification: bin i takes bin j = next filled bin >= i (circular)
-        pos = np.searchsorted(filled, self.bins)
-        wrap = pos == len(filled)
-        pos[wrap] = 0
-        j = filled[pos]
-        dist = (j - self.bins) % k
-        return vals[pos] + dist.astype(np.uint32) * self.step
