@@ -198,6 +198,36 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
     domains = tuple(d.lower() for d in str_list("allowed_domains"))
     if not domains:
         domains = tuple(sorted({urlparse(u).hostname for u in feeds + sitemaps + start_pages}))
+    pattern = _article_pattern(entry, where)
+    tz = entry.get("timezone", defaults.get("timezone", "Europe/Berlin"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"{where}: unknown timezone {tz!r}") from None
+    delay, concurrency, agent = _politeness(entry, where)
+    force = entry.get("force_article", False)
+    if not isinstance(force, bool):
+        raise ConfigError(f"{where}: 'force_article' must be true or false")
+    return Portal(
+        name=name,
+        allowed_domains=domains,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        start_pages=start_pages,
+        article_pattern=pattern,
+        language=str(entry.get("language", defaults.get("language", "de"))),
+        timezone=tz,
+        residue=_residue(entry, where),
+        schedule=_schedule(entry.get("schedule", defaults.get("schedule")), where),
+        download_delay=delay,
+        concurrency=concurrency,
+        user_agent=agent,
+        article_types=tuple(t.lower() for t in str_list("article_types")),
+        force_article=force,
+    )
+
+
+def _article_pattern(entry: dict, where: str) -> str:
     pattern = entry.get("article_pattern", "")
     if not isinstance(pattern, str):
         raise ConfigError(f"{where}: 'article_pattern' must be a string (a regular expression)")
@@ -205,11 +235,11 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         re.compile(pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: 'article_pattern' is not a valid regex: {exc}") from None
-    tz = entry.get("timezone", defaults.get("timezone", "Europe/Berlin"))
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"{where}: unknown timezone {tz!r}") from None
+    return pattern
+
+
+def _residue(entry: dict, where: str) -> ResidueRules:
+    """The portal's ``[portal.residue]`` table: extra line patterns and CSS drop selectors."""
     residue = entry.get("residue", {})
     if not isinstance(residue, dict) or set(residue) - {"line_patterns", "drop_selectors"}:
         raise ConfigError(f"{where}: [portal.residue] takes only line_patterns and drop_selectors")
@@ -225,27 +255,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
             GenericTranslator().css_to_xpath(sel)
         except SelectorError as exc:
             raise ConfigError(f"{where}: drop selector {sel!r} is not valid CSS: {exc}") from None
-    delay, concurrency, agent = _politeness(entry, where)
-    force = entry.get("force_article", False)
-    if not isinstance(force, bool):
-        raise ConfigError(f"{where}: 'force_article' must be true or false")
-    return Portal(
-        name=name,
-        allowed_domains=domains,
-        feeds=feeds,
-        sitemaps=sitemaps,
-        start_pages=start_pages,
-        article_pattern=pattern,
-        language=str(entry.get("language", defaults.get("language", "de"))),
-        timezone=tz,
-        residue=ResidueRules(line_patterns, drop_selectors),
-        schedule=_schedule(entry.get("schedule", defaults.get("schedule")), where),
-        download_delay=delay,
-        concurrency=concurrency,
-        user_agent=agent,
-        article_types=tuple(t.lower() for t in str_list("article_types")),
-        force_article=force,
-    )
+    return ResidueRules(line_patterns, drop_selectors)
 
 
 def _schedule(value, where: str) -> str | None:
