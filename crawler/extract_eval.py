@@ -73,7 +73,7 @@ def scorer(dataset_dir: Path):
 
 def ours(html: bytes, url: str | None) -> str:
     art = extract_article(html, url)
-    return clean_text(art["text"], title=art["title"], section=art["section"]).text
+    return clean_text(art["text"], title=art["title"], section=art["section"], authors=art["authors"]).text
 
 
 def trafilatura_baseline(html: bytes, url: str | None) -> str | None:

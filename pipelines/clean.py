@@ -29,6 +29,7 @@ class CleanPipeline(StagePipeline):
             item["text"],
             title=item.get("title"),
             section=item.get("section"),
+            authors=item.get("authors") or (),
             portal=portal.name,
             line_patterns=portal.residue.line_patterns,
             templates=self.templates,

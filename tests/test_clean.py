@@ -59,13 +59,17 @@ POSITIVE = {
     "contact_box": ["Pressekontakt", "Tel.: (030) 78 95 47 78", "E-Mail: presse@example.de"],
     "date_line": ["Aktualisiert am 03.02.2026.", "Letzte Änderung 09.10.2025", "Stand: 23.11.2026, 14:05 Uhr",
                   "Lesezeit: 3 Minuten"],
-    "toc": ["Table of Contents", "Inhalt"],
+    "toc": ["Table of Contents", "Inhalt", "Auf dieser Seite:", "In diesem Artikel"],
     "editorial_note": ["Sie haben einen Fehler gefunden? Bitte schreiben Sie uns.",
                        "Dieser Artikel wurde automatisch aus dem Angebot der Nachrichtenagentur übernommen.",
                        "Quelle: dpa", "Reporting by Jane Doe; Editing by John Smith",
                        "Found an error? Tell us.",
                        "Hinweis: Der Inhalt dieser Seite wird nicht redaktionell geprüft.",
-                       "Alle Angaben ohne Gewähr."],
+                       "Alle Angaben ohne Gewähr.",
+                       "Dieser Beitrag erschien zuerst im Magazin „Stadtleben“.",
+                       "This article was originally published by The Example Review.",
+                       "Dies ist eine automatische Übersetzung eines Textes unserer Partnerredaktion.",
+                       "Lesen Sie hier den Originalartikel auf Englisch."],
     "breadcrumb": ["Home › Politik", "Startseite > Lokales > Herford", "Home / News / World", "Zurück nach oben",
                    "Back to top"],
 }
@@ -86,6 +90,8 @@ NEGATIVE = [
     "(APA, red, 4.3.2021)",  # an agency sign-off belongs to the article
     "Der Veranstalter übernimmt keine Haftung für Garderobe, heißt es auf den Plakaten, doch die Gäste sind skeptisch und fordern mehr Sicherheit.",
     "Teilen sich zwei Familien eine Wohnung, steigt das Risiko von Konflikten.",
+    "Der Text erschien zuerst 1923 in einer Zeitschrift und wurde danach lange vergessen.",
+    "Auf dieser Seite des Flusses liegt das alte Fährhaus, das nun ein Café beherbergt.",
 ]
 
 ENGLISH = [
@@ -270,3 +276,28 @@ def test_old_import_paths_still_work():
 
     assert old_clean_text is cleaning.clean_text and RULES is cleaning.RULES
     assert TemplateStore is cleaning.templates.TemplateStore
+
+
+# -- author names standing alone, initials with a place --------------------------------------
+@pytest.mark.parametrize("where", [0, -1])
+@pytest.mark.parametrize("line", ["Lena Hartmann", "Von Lena Hartmann und Tom Weiß", "Lena Hartmann, Tom Weiß"])
+def test_a_line_of_the_authors_names_is_removed_at_the_edges(line, where):
+    lines = [BODY, BODY2, BODY, BODY2]
+    lines.insert(len(lines) if where == -1 else 0, line)
+    res = clean_text("\n".join(lines), authors=["Lena Hartmann", "Tom Weiß"])
+    assert res.text == "\n".join([BODY, BODY2, BODY, BODY2])
+    assert res.removed[0]["line"] == line
+
+
+@pytest.mark.parametrize("line", ["Lena Hartmann", "Jonas Brandt", "Lena Hartmann im Gespräch mit dem Landrat"])
+def test_names_that_are_not_an_author_line_stay(line):
+    text = "\n".join([BODY, BODY2, line, BODY, BODY2, BODY])  # the authors' name inside the text stays
+    assert clean_text(text, authors=["Lena Hartmann"]).text == text
+    tail = "\n".join([BODY, BODY2, BODY, "Jonas Brandt"])  # a name that is not an author
+    assert clean_text(tail, authors=["Lena Hartmann"]).text == tail
+
+
+def test_initials_and_place_below_a_lead_are_a_credit():
+    lead = "Die Stadtwerke erhöhen zum Jahreswechsel die Preise für Strom und Gas deutlich stärker als erwartet."
+    res = clean_text("\n".join([lead, "Mehr zahlen für Wärme", "mb Hamburg", BODY, BODY2]))
+    assert res.removed == [{"line": "mb Hamburg", "rule": "credit_line"}]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from crawler.cleaning.lines import is_sentence, words  # noqa: F401 (is_sentence: old import path)
 
-CATALOGUE_VERSION = "de-en-2026.12.3"
+CATALOGUE_VERSION = "de-en-2026.12.4"
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,15 @@ RULES: tuple[Rule, ...] = (
              r"diese[rs]?\s+(?:artikel|beitrag|text|meldung)\s+wurde\s+(?:automatisch\s+)?(?:aus|von)\b.{0,100}"
              r"\b(?:übernommen|erstellt|generiert)\b.*|"
              r"this\s+(?:article|story)\s+(?:was|has\s+been)\s+(?:automatically\s+)?(?:generated|published|produced)\s+"
-             r"from\b.*|(?:additional\s+)?(?:reporting|writing|editing)\s+by\s+(?-i:[A-ZÄÖÜ])[^.!?]{0,80}\.?|"
+             r"from\b.*|"
+             r"(?:diese[rs]?\s+(?:artikel|beitrag|text|interview|kommentar)|der\s+(?:artikel|beitrag))\s+(?:ist|erschien|wurde)\s+(?:\w+\s+){0,2}(?:zuerst|ursprünglich|"
+             r"erstmals)\s+(?:\w+\s+){0,3}(?:bei|in|auf|im)\b.*|"
+             r"(?:this|the)\s+(?:article|story|piece|post)\s+(?:was\s+|has\s+been\s+)?(?:originally|first)\s+"
+             r"(?:published|appeared|ran)\b.*|"
+             r"(?:dies\s+ist|bei\s+diese[mr]\s+(?:artikel|text|beitrag)\s+handelt\s+es\s+sich\s+um)\s+eine\s+"
+             r"(?:maschinelle|automatische|automatisierte|ki-gestützte)?\s*übersetzung\b.*|"
+             r"(?:lest|lesen\s+sie|lies|read)\s+(?:hier\s+)?(?:den|das|the)\s+(?:original(?:artikel|text)?|englische[n]?\s+original)"
+             r"\b.{0,40}|(?:additional\s+)?(?:reporting|writing|editing)\s+by\s+(?-i:[A-ZÄÖÜ])[^.!?]{0,80}\.?|"
              r"(?:quelle|source)\s*:\s*[^\s.!?][^.!?]{0,40}|"
              r"(?:hinweis\s*:\s*)?(?:der|die|alle)?\s*inhalte?\s+(?:dieser|der)\s+(?:seite|website|webseite)\b.{0,60}"
              r"\bnicht\s+(?:\w+\s+)?(?:geprüft|überprüft)\b.*|"
@@ -205,8 +213,10 @@ RULES: tuple[Rule, ...] = (
              r"^(?:ca\.\s*)?\d+\s*(?:min\.?|minuten|minutes?)\s+(?:lesezeit|lesen|read)$"),
          max_len=100),
     Rule("toc", "table-of-contents heading",
-         _rx(r"^(?:inhaltsverzeichnis|table\s+of\s+contents|contents|inhalt)$"),
-         max_len=30),
+         _rx(r"^(?:inhaltsverzeichnis|table\s+of\s+contents|contents|inhalt|auf\s+dieser\s+seite|in\s+diesem\s+"
+             r"(?:artikel|beitrag|text)|artikelinhalt|inhalt\s+(?:des|dieses)\s+(?:artikels|beitrags)|in\s+this\s+"
+             r"(?:article|story))\s*:?$"),
+         max_len=40),
 )
 
 RULES_BY_NAME = {r.name: r for r in RULES}

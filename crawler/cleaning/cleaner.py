@@ -112,6 +112,7 @@ def clean_text(
     *,
     title: str | None = None,
     section: str | None = None,
+    authors: Sequence[str] = (),
     portal: str | None = None,
     line_patterns: Sequence[str] = (),
     templates=None,
@@ -131,7 +132,7 @@ def clean_text(
     if templates is not None and portal:
         g.apply({i: f"template:{portal}" for i in templates.match(portal, lines)}, "template")
     g.apply(_catalogue(lines), "catalogue")
-    g.apply(positional(lines, g.taken, title, section), "positional")
+    g.apply(positional(lines, g.taken, title, section, authors), "positional")
 
     if learn and templates is not None and portal:
         templates.learn(portal, lines, page_key=hashlib.sha1(text.encode("utf-8")).hexdigest())

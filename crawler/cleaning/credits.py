@@ -4,14 +4,16 @@
   site names, initials, a source label ("Quelle: dpa", "SDA/xy", "MDR (ab)", "cd Frankfurt");
 - ``source_list``: the list of sources closing the text (short list items under a source label,
   or naming sites or own research);
-- ``author_bio``: an author biography among the last lines ("X ist Redakteurin bei ...").
+- ``author_bio``: an author biography among the last lines ("X ist Redakteurin bei ...");
+- ``author_line``: a line holding only the article's author names (as its metadata has them),
+  maybe after "Von"/"Text:", above the first paragraph or among the last three lines.
 """
 
 from __future__ import annotations
 
 import re
 
-from crawler.cleaning.lines import core, words
+from crawler.cleaning.lines import core, key, words
 
 _CREDIT_LABEL = re.compile(r"^(?:quellen?|sources?|text|mitarbeit|recherche|mit\s+material\s+(?:von|der|aus))\s*:?\s+",
                            re.I)
@@ -41,6 +43,9 @@ def is_credit(line: str) -> bool:
     return labelled or "/" in rest or any(_INITIALS.match(t) for t in tokens)
 
 
+_INITIALS_PLACE = re.compile(r"^[a-zäöü]{2,4}(?:\s*/\s*[a-zäöü]{2,4})*\s+[A-ZÄÖÜ][\wäöüß-]+$")  # "ku Frankfurt"
+
+
 def credit_lines(lines: list[str], live: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     head = []
@@ -50,6 +55,10 @@ def credit_lines(lines: list[str], live: list[int]) -> dict[int, str]:
         head.append(i)
     for i in head[:4] + live[-4:]:
         if len(live) > 2 and is_credit(lines[i]):
+            out[i] = "credit_line"
+    # initials and a place open the text even below a lead or a subtitle
+    for i in live[:6]:
+        if len(live) > 2 and _INITIALS_PLACE.match(lines[i].strip()):
             out[i] = "credit_line"
     return out
 
@@ -84,4 +93,29 @@ def author_bios(lines: list[str], rest: list[int]) -> dict[int, str]:
     for i in rest[-3:]:
         if len(rest) > 3 and _AUTHOR_BIO.match(lines[i]) and len(lines[i]) <= 400:
             out[i] = "author_bio"
+    return out
+
+
+_NAME_PREFIX = re.compile(r"^(?:von|by|text|autor(?:in)?|autoren|ein\s+(?:beitrag|kommentar)\s+von)\s*:?\s+", re.I)
+_NAME_SEP = re.compile(r"\s*(?:,|;|&|\||\bund\b|\band\b)\s*")
+
+
+def author_lines(lines: list[str], live: list[int], authors) -> dict[int, str]:
+    """A line of nothing but the article's authors, above the first paragraph or among the last lines."""
+    names = {key(a) for a in authors or () if len(key(a)) >= 4}
+    if not names or len(live) < 3:
+        return {}
+    out: dict[int, str] = {}
+    head = []
+    for i in live[:5]:  # above the first paragraph
+        if words(lines[i]) >= 12:
+            break
+        head.append(i)
+    for i in head + live[-3:]:
+        line = core(lines[i])
+        if len(line) > 120:
+            continue
+        parts = [key(p) for p in _NAME_SEP.split(_NAME_PREFIX.sub("", line)) if key(p)]
+        if parts and all(p in names for p in parts):
+            out[i] = "author_line"
     return out

@@ -88,8 +88,8 @@ def process_page(html: bytes, url: str | None, portal: _Portal, templates, learn
     """The extract + clean stages on one page, as the crawl pipelines run them."""
     art = extract_article(html, url, timezone=portal.timezone, drop_selectors=portal.drop_selectors,
                           language=portal.language)
-    res = clean_text(art["text"], title=art["title"], section=art["section"], portal=portal.name,
-                     line_patterns=portal.line_patterns, templates=templates, learn=learn)
+    res = clean_text(art["text"], title=art["title"], section=art["section"], authors=art["authors"],
+                     portal=portal.name, line_patterns=portal.line_patterns, templates=templates, learn=learn)
     return {
         "url": url or art["canonical_url"], "title": art["title"], "text": res.text,
         "published": art["published"], "modified": art["modified"], "authors": art["authors"],

@@ -69,8 +69,9 @@ class Reprocessor:
         portal = self.sources.portal(version.portal)
         art = extract_article(self._html(version), version.url, timezone=portal.timezone,
                               drop_selectors=portal.residue.drop_selectors, language=portal.language)
-        res = clean_text(art["text"], title=art["title"], section=art["section"], portal=portal.name,
-                         line_patterns=portal.residue.line_patterns, templates=self.templates, learn=False)
+        res = clean_text(art["text"], title=art["title"], section=art["section"], authors=art["authors"],
+                         portal=portal.name, line_patterns=portal.residue.line_patterns, templates=self.templates,
+                         learn=False)
         new = {**{k: art.get(k) for k in COMPARED}, "text": res.text, "removed": res.removed,
                "warnings": res.warnings, "catalogue_version": res.catalogue_version}
         if not res.text.strip() or all(new[k] == getattr(version, k) for k in COMPARED):
