@@ -11,12 +11,11 @@ import logging
 import re
 from typing import Sequence
 
-
 from trafilatura import bare_extraction
-from trafilatura.utils import load_html
 
 from crawler.cleaning.link_labels import strip_link_labels
 from crawler.extraction.metadata import extract_metadata
+from crawler.extraction.parse import load_html
 from crawler.extraction.prune import prune_chrome
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 _SKIP = ("#", "javascript:", "mailto:", "tel:", "data:", "about:")
+_HREFS = etree.XPath("descendant-or-self::a/@href | descendant-or-self::area/@href", smart_strings=False)  # strings only, no element objects
 
 
 def page_base(tree, url: str) -> str:
@@ -26,10 +29,7 @@ def outlinks(tree, url: str) -> list[str]:
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
     seen: dict[str, None] = {}
-    for el in tree.iter("a", "area"):
-        href = el.get("href")
-        if not href:
-            continue
+    for href in _HREFS(tree):
         href = href.strip()
         if not href or href.startswith(_SKIP):
             continue

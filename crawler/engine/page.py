@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trafilatura.utils import load_html
-
 from crawler.engine.links import outlinks, stylesheets
 from crawler.extract import extract_article
+from crawler.extraction.parse import load_html
 from crawler.pagetype import is_article_page
 
 

@@ -36,8 +36,18 @@ def _kind(el, toks: list[str]) -> str | None:
     return None
 
 
+_KINDS: dict[tuple[str, str], str | None] = {}  # (tag, class attribute) -> kind: pages repeat their classes
+
+
 def _why(el) -> str | None:
-    kind = _kind(el, _tokens(el))
+    k = (el.tag, el.get("class") or "")
+    kind = _KINDS.get(k, "?")
+    if kind == "?":
+        if len(_KINDS) > 100_000:
+            _KINDS.clear()
+        kind = _KINDS[k] = _kind(el, _tokens(el))
+    if kind is None:
+        return None
     if kind in ("placeholder", "credit", "box") and len(el.text_content()) > _MAX_CHARS:
         return None
     return kind
@@ -46,18 +56,19 @@ def _why(el) -> str | None:
 def _link_only_list(el) -> bool:
     """A list whose every item is a link, maybe after a bold kicker ("<b>Thema:</b> <a>…</a>"):
     related articles, more-from lists."""
-    items = [li for li in el if isinstance(li.tag, str) and li.tag == "li"]
-    texts = [len(" ".join(li.text_content().split())) for li in items]
-    if sum(t > 0 for t in texts) < 2:  # empty items (ad or lazy-load slots) say nothing
-        return False
-    for li, text in zip(items, texts):
-        if not text:
+    filled = 0
+    for li in el:
+        if li.tag != "li":
+            continue
+        text = len(" ".join(li.text_content().split()))
+        if not text:  # empty items (ad or lazy-load slots) say nothing
             continue
         kicker = sum(len(" ".join(b.text_content().split())) for b in li if b.tag in ("strong", "b"))
         linked = sum(len(" ".join(a.text_content().split())) for a in li.iter("a"))
         if linked < 0.9 * (text - kicker) or linked < 0.5 * text:
             return False
-    return True
+        filled += 1
+    return filled >= 2
 
 
 _CAPTION_TAGS = ("p", "div", "span")
