@@ -20,13 +20,13 @@ from datetime import datetime, timezone
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler.config import load_sources
-from crawler.discovery import needs_fetch, parse_feed, parse_sitemap
+from crawler.discovery import needs_fetch
 from crawler.engine.offload import InlineOffload
 from crawler.engine.page import PageOptions, analyze_page
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
+from crawler.engine.sources import read_source
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import article_id_for, canonicalize_url
@@ -189,27 +189,23 @@ class NewsSpider(scrapy.Spider):
     def end_cycle(self, name: str) -> None:
         self._record_announced_lastmods(self.sources.portal(name))
 
-    def parse_feed(self, response):
+    async def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
-        try:
-            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
-            entries = parse_feed(self._source_body(response), response.url, content_type)
-        except (ValueError, OSError, EOFError) as exc:
-            self.logger.error("feed %s of portal %s unusable: %s", response.url, portal.name, exc)
-            self.stats.inc_value("crawler/feed_errors")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
+        read = await self._read_source("feed", portal, response, content_type=content_type)
+        if read is None:
             return
         self.stats.inc_value("crawler/feeds")
-        for entry in entries:
-            yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+        for entry in read[1]:
+            for request in self._article_request(portal, entry.url, entry.lastmod, response.url):
+                yield request
 
-    def parse_sitemap(self, response):
+    async def parse_sitemap(self, response):
         portal = self.sources.portal(response.meta["portal"])
-        try:
-            kind, entries = parse_sitemap(self._source_body(response), response.url)
-        except (ValueError, OSError, EOFError) as exc:
-            self.logger.error("sitemap %s of portal %s unusable: %s", response.url, portal.name, exc)
-            self.stats.inc_value("crawler/sitemap_errors")
+        read = await self._read_source("sitemap", portal, response)
+        if read is None:
             return
+        kind, entries = read
         self.stats.inc_value("crawler/sitemaps")
         if response.meta.get("sitemap_lastmod"):
             # Parsed: next crawl skips it while the index announces the same lastmod.
@@ -220,18 +216,24 @@ class NewsSpider(scrapy.Spider):
                     yield response.follow(entry.url, self.parse_sitemap, errback=self.source_failed,
                                           meta={"portal": portal.name, "sitemap_lastmod": entry.lastmod})
             else:
-                yield from self._article_request(portal, entry.url, entry.lastmod, response.url)
+                for request in self._article_request(portal, entry.url, entry.lastmod, response.url):
+                    yield request
 
-    def _source_body(self, response) -> bytes:
-        """A feed's or sitemap's body; a gzip file (``.xml.gz``) decompressed, at most up to
-        DOWNLOAD_MAXSIZE (a gzip bomb raises ValueError instead of filling the memory)."""
-        if not gzip_magic_number(response):
-            return response.body
+    async def _read_source(self, kind: str, portal, response, content_type=None):
+        """A feed's or sitemap's entries, read in a worker (:func:`crawler.engine.sources.read_source`:
+        a ``.xml.gz`` decompressed at most up to DOWNLOAD_MAXSIZE, so a gzip bomb is not read),
+        or ``None`` when the document is unusable (logged and counted; the crawl goes on)."""
         max_size = response.meta.get("download_maxsize", self.max_size)
         try:
-            return gunzip(response.body, max_size=max_size)
-        except ValueError:
-            raise ValueError(f"decompressed, it exceeds DOWNLOAD_MAXSIZE ({max_size} bytes): not read") from None
+            return await (self.offload or InlineOffload()).cpu(read_source, kind, response.body, response.url,
+                                                               max_size=max_size, content_type=content_type)
+        except (ValueError, OSError, EOFError, TaskTimeout, WorkerDied) as exc:
+            self.logger.error("%s %s of portal %s unusable: %s", kind, response.url, portal.name, exc)
+            self.stats.inc_value(f"crawler/{kind}_errors")
+        except PoolBroken as exc:
+            self.logger.error("worker pool broken, stopping the crawl: %s", exc)
+            raise CloseSpider("worker-pool-broken") from exc
+        return None
 
     def _sitemap_unchanged(self, entry) -> bool:
         """A child sitemap whose lastmod in the index is the one recorded when it was last

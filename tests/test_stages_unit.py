@@ -71,7 +71,7 @@ def test_spider_requests_a_feed_entry_once_and_skips_unchanged_known_articles():
             b"<item><link>http://lokal.test/artikel/7.html</link></item>"
             b"<item><link>http://fremd.test/artikel/9.html</link></item></channel></rss>")
     response = TextResponse("http://lokal.test/rss.xml", body=feed, request=Request("http://lokal.test/rss.xml", meta={"portal": "lokal"}))
-    requests = list(s.parse_feed(response))
+    requests = run(s.parse_feed(response))
     assert [r.url for r in requests] == ["http://lokal.test/artikel/1.html"]
     assert s.stats.values["crawler/feeds"] == 1
 
