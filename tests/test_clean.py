@@ -45,7 +45,8 @@ POSITIVE = {
                        "Klicken Sie auf den Button, um den Inhalt von www.kartendienst.test zu laden.",
                        "This website uses cookies to improve your experience.",
                        "Mit dem Klick auf „Einverstanden“ stimmen Sie der Verarbeitung Ihrer Daten zu.",
-                       "By clicking Accept you agree to our use of your data."],
+                       "By clicking Accept you agree to our use of your data.",
+                       "Link zum Vimeo-Video", "Instagram Post", "Empfohlener externer Inhalt", "Embed"],
     "advert": ["Anzeige", "Story continues below advertisement", "Weiter nach der Anzeige", "ANZEIGE - Lust auf einen Ausflug? Unsere Tipps:", "Werbung", "Advertisement"],
     "paywall": ["Jetzt weiterlesen", "Lust auf mehr? Mit dem Digital-Abo lesen Sie alle Artikel.",
                 "Dieser Artikel ist nur für Abonnenten verfügbar.", "Sie sind bereits Abonnent? Hier einloggen",
@@ -92,6 +93,7 @@ NEGATIVE = [
     "Teilen sich zwei Familien eine Wohnung, steigt das Risiko von Konflikten.",
     "Der Text erschien zuerst 1923 in einer Zeitschrift und wurde danach lange vergessen.",
     "Auf dieser Seite des Flusses liegt das alte Fährhaus, das nun ein Café beherbergt.",
+    "Ein Instagram-Post der Sängerin sorgte am Wochenende für Aufregung unter ihren Fans.",
 ]
 
 ENGLISH = [

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from crawler.cleaning.lines import is_sentence, words  # noqa: F401 (is_sentence: old import path)
 
-CATALOGUE_VERSION = "de-en-2026.12.4"
+CATALOGUE_VERSION = "de-en-2026.12.5"
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,11 @@ RULES: tuple[Rule, ...] = (
              r"\bcookies?\b.{0,120}\b(?:betrieb\s+der\s+(?:seite|website)|statistikzwecke|marketingzwecke|"
              r"drittanbieter|datenschutzerklärung|privacy\s+policy|necessary\s+for)|"
              r"\b(?:an|ab)\s+dieser\s+stelle\s+(?:finden|befindet)\s+sich\s+ein(?:en)?\s+(?:externe|eingebettete)|"
-             r"\bmit\s+(?:dem\s+)?(?:laden|anzeigen)\s+de[rs]\s+(?:inhalts?|videos|karte)\s+akzeptieren\s+sie\b)"),
+             r"\bmit\s+(?:dem\s+)?(?:laden|anzeigen)\s+de[rs]\s+(?:inhalts?|videos|karte)\s+akzeptieren\s+sie\b|"
+             r"^(?:link\s+zu[mr]?\s+)?(?:youtube|vimeo|twitter|x|instagram|tiktok|facebook|spotify|soundcloud|"
+             r"datawrapper|podigee|bluesky|threads|mastodon|twitch)[-\s]?(?:inhalt|inhalte|video|post|beitrag|embed|"
+             r"player|content)$|^(?:embed|externer\s+inhalt|external\s+content|"
+             r"empfohlener\s+(?:redaktioneller\s+|externer\s+)?inhalt)$)"),
          max_len=500),
     Rule("advert", "advertisement markers and sponsored lines",
          _rx(r"^(?:(?:story|article|artikel|text)\s+(?:continues|geht)\s+(?:below|unter|nach)\b.{0,30}"
