@@ -7,11 +7,14 @@ Endpoints and locations come from the environment so one checkout serves many de
   CRAWLER_STORE      article store URI: sqlite:///path or postgresql://... (default
                      sqlite:///<data dir>/articles.sqlite)
   CRAWLER_ARCHIVE    where closed WARC files go: a directory or s3://bucket/prefix
-                     (default <data dir>/archive); S3 endpoint via AWS_ENDPOINT_URL_S3
+                     (default <data dir>/archive); S3 endpoint via CRAWLER_S3_ENDPOINT,
+                     else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL
   CRAWLER_OPERATOR   operator contact written into each WARC's warcinfo record
 """
 
 import os
+
+from crawler.dedup import params as dedup_params
 
 BOT_NAME = "newscrawler"
 SPIDER_MODULES = ["spiders"]
@@ -22,7 +25,8 @@ CRAWLER_DATA_DIR = os.environ.get("CRAWLER_DATA_DIR")  # None: ./data
 CRAWLER_SOURCES = os.environ.get("CRAWLER_SOURCES")  # None: ./sources.toml
 CRAWLER_ARCHIVE = os.environ.get("CRAWLER_ARCHIVE")  # None: <data dir>/archive
 CRAWLER_STORE = os.environ.get("CRAWLER_STORE")  # None: sqlite:///<data dir>/articles.sqlite
-CRAWLER_S3_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+CRAWLER_S3_ENDPOINT = (os.environ.get("CRAWLER_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL_S3")
+                       or os.environ.get("AWS_ENDPOINT_URL"))
 CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
 CRAWLER_PORTALS = []  # empty: every portal in the sources file
 CRAWLER_WARC_PREFIX = "crawl"
@@ -48,7 +52,7 @@ CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines durin
 # Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
 # several crawler processes; stories older than the window are no longer matched (kept in store).
 CRAWLER_DEDUP_INDEX = os.environ.get("CRAWLER_DEDUP_INDEX")
-CRAWLER_DEDUP_WINDOW_DAYS = 30
+CRAWLER_DEDUP_WINDOW_DAYS = dedup_params.WINDOW_DAYS  # 30 (days; None: unlimited)
 # `crawler serve`: one long-running crawl, portals polled on their schedules (sources.toml).
 CRAWLER_SERVE = False
 CRAWLER_SERVE_SCHEDULE = None  # one schedule for every portal (overrides sources.toml)

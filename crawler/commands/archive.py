@@ -70,8 +70,11 @@ def register(subparsers) -> None:
 
 # --------------------------------------------------------------------------------------------
 def _open_store(args) -> BlobStore:
-    uri = getattr(args, "store", None) or os.environ.get("CRAWLER_ARCHIVE") or None
-    endpoint = getattr(args, "s3_endpoint", None) or os.environ.get("CRAWLER_S3_ENDPOINT") or None
+    from crawler.runner import project_settings  # settings.py reads the environment
+
+    settings = project_settings()
+    uri = getattr(args, "store", None) or settings.get("CRAWLER_ARCHIVE") or None
+    endpoint = getattr(args, "s3_endpoint", None) or settings.get("CRAWLER_S3_ENDPOINT") or None
     return open_blobstore(uri, default_dir=args.data_dir.archive_dir, endpoint_url=endpoint)
 
 

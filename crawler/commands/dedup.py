@@ -6,6 +6,8 @@ import json
 import sys
 from datetime import datetime
 
+from crawler.dedup.params import WINDOW_DAYS
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -23,8 +25,8 @@ def register(subparsers) -> None:
                    help="run crawler.cleaning.clean_text on each text first")
     p.add_argument("--index", metavar="PATH",
                    help="persistent index directory (default: a fresh in-memory index)")
-    p.add_argument("--window-days", type=float, default=30.0,
-                   help="stories older than this are no longer matched (default 30)")
+    p.add_argument("--window-days", type=float, default=WINDOW_DAYS,
+                   help="stories older than this are no longer matched (default %(default)g)")
     p.add_argument("--out", metavar="OUT.jsonl", help="output file (default: stdout)")
     p.set_defaults(func=run)
 
@@ -48,7 +50,7 @@ def record_id(rec: dict, id_field: str | None, line: int) -> str:
 
 
 def dedup_records(records, *, text_field="text", id_field=None, clean=False, index=None,
-                  window_days=30.0):
+                  window_days=WINDOW_DAYS):
     """Yield output dicts for ``records`` (iterable of dicts); shared by the CLI and benches."""
     from crawler.dedup import open_index
 

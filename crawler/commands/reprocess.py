@@ -12,7 +12,6 @@ fetched. Holds the data directory's crawl lock while it runs.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 
@@ -102,6 +101,7 @@ def run(args) -> int:
     from crawler.config import ConfigError, load_sources
     from crawler.dedup import open_index
     from crawler.jobs import CrawlLock, LockHeld
+    from crawler.runner import project_settings
     from crawler.store import open_store, text_hash
     from crawler.cleaning.templates import TemplateStore
 
@@ -120,7 +120,10 @@ def run(args) -> int:
         print(f"crawler reprocess: {exc}", file=sys.stderr)
         return 3
     store = open_store(data_dir)  # --store / $CRAWLER_STORE, else the data dir's SQLite file
-    index = open_index(os.environ.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index)
+    settings = project_settings()  # the crawl's index and window (settings.py, environment)
+    window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
+    index = open_index(settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index,
+                       window_days=float(window) if window not in (None, "") else None)
     templates = TemplateStore(data_dir.templates_db) if data_dir.templates_db.exists() else None
     # new versions: reprocessed (a new text) and metadata_only (same text; title, authors, dates,
     # section, dateline, language or paywall flag differ)

@@ -72,10 +72,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .index import DedupIndex
-from .params import DedupDecision, Params
+from .params import WINDOW_DAYS, DedupDecision, Params
 
-__all__ = ["open_index", "DedupIndex", "DedupDecision", "Params"]
+__all__ = ["open_index", "DedupIndex", "DedupDecision", "Params", "WINDOW_DAYS"]
+
+
+def __getattr__(name: str):
+    # the index (numpy, SQLite) is imported when used: `crawler --help` and settings.py read
+    # WINDOW_DAYS without it
+    if name == "DedupIndex":
+        from .index import DedupIndex
+
+        return DedupIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_index(path: str | Path | None = None, **options) -> DedupIndex:
@@ -83,11 +92,13 @@ def open_index(path: str | Path | None = None, **options) -> DedupIndex:
     ``redis://host:port/db``: an index shared by several processes (``RedisDedupIndex``,
     option ``prefix`` for the key prefix).
 
-    Options: ``window_days`` (default 30; ``None`` = unlimited), ``params`` (``Params``),
+    Options: ``window_days`` (default ``params.WINDOW_DAYS``, 30; ``None`` = unlimited), ``params`` (``Params``),
     ``commit_every`` (decisions per SQLite commit; ``close()``/``flush()`` always commit).
     """
     if isinstance(path, str) and path.startswith(("redis://", "rediss://", "unix://")):
         from .redis_index import RedisDedupIndex
 
         return RedisDedupIndex(path, **options)
+    from .index import DedupIndex
+
     return DedupIndex(path, **options)

@@ -20,7 +20,7 @@ from .decide import Decisions
 from .idfilter import IdFilter
 from .lines import LineTable
 from .lsh import LSH
-from .params import DedupDecision, Params
+from .params import WINDOW_DAYS, DedupDecision, Params
 from .storage import IndexDB
 from .minhash import MinHasher, OPHasher, shingles_from_word_hashes
 from .text import Analysis
@@ -63,7 +63,7 @@ class DedupIndex(Decisions):
     ``close()``; one process at a time may open a directory index (flock on ``lock``).
     """
 
-    def __init__(self, path: str | Path | None = None, *, window_days: float | None = 30.0,
+    def __init__(self, path: str | Path | None = None, *, window_days: float | None = WINDOW_DAYS,
                  params: Params | None = None, commit_every: int = 1000):
         self.params = p = params or Params()
         self.window = None if window_days is None else int(window_days * 86400)

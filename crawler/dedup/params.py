@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["DedupDecision", "Params", "rounded"]
+__all__ = ["DedupDecision", "Params", "rounded", "WINDOW_DAYS"]
+
+# Stories whose last member is older than this many days are no longer matched (the crawl's
+# CRAWLER_DEDUP_WINDOW_DAYS in settings.py is this value).
+WINDOW_DAYS = 30.0
 
 
 @dataclass

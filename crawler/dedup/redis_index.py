@@ -31,12 +31,12 @@ from datetime import datetime
 import numpy as np
 
 from .index import DedupIndex
-from .params import DedupDecision, Params
+from .params import WINDOW_DAYS, DedupDecision, Params
 
 
 class RedisDedupIndex:
     def __init__(self, url: str, *, prefix: str = "crawler:dedup",
-                 window_days: float | None = 30.0, params: Params | None = None,
+                 window_days: float | None = WINDOW_DAYS, params: Params | None = None,
                  lock_timeout: float = 60.0, client=None, trim_every: int = 1000):
         import redis
 

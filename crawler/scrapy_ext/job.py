@@ -62,7 +62,7 @@ class CrawlJobExtension:
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         self._live = None
-        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL", 10.0)
+        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL")
         self.disk_guard = DiskFullGuard(crawler, self.data_dir)
         logger.info("crawl run %s started on %s", self.run_id, self.data_dir)
 

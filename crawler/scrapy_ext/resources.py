@@ -55,7 +55,7 @@ class CrawlResources:
             io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-io")
             opened.append(_Closing(lambda: io.shutdown(wait=True)))
             location = settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index
-            window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS", 30)
+            window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
             window = float(window) if window not in (None, "") else None
             # used on the I/O thread only (its SQLite connection belongs to that thread)
             index = io.submit(open_index, location, window_days=window).result()

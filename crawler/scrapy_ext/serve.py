@@ -85,7 +85,7 @@ class ServeExtension:
             raise NotConfigured
         self.crawler = crawler
         self.override = settings.get("CRAWLER_SERVE_SCHEDULE") or None
-        self.tick_interval = settings.getfloat("CRAWLER_SERVE_TICK", 1.0)
+        self.tick_interval = settings.getfloat("CRAWLER_SERVE_TICK")
         self.archive_uri = settings.get("CRAWLER_ARCHIVE") or None
         self.cycles: dict[str, _Cycle] = {}
         self.timetable: PortalTimetable | None = None
@@ -93,7 +93,7 @@ class ServeExtension:
         self.store = None
         self._loop = None
         self.closing = False
-        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL", 10.0) or float("inf")
+        self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL") or float("inf")
         self._last_live = 0.0
         crawler.portal_run_ids = {}
         crawler.serve = self

@@ -80,7 +80,7 @@ class PoliteHTTPDownloadHandler(CaptureDownloadHandler):
         if settings.get(FRONTIER_SETTING):
             prefix = f"{settings.get('CRAWLER_FRONTIER_KEY') or 'newscrawler'}:politeness:"
             self.shared = SharedSlots(settings.get(FRONTIER_SETTING), prefix,
-                                      lease_ttl=settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 30)
+                                      lease_ttl=settings.getfloat("DOWNLOAD_TIMEOUT") + 30)
 
     def _slot_limits(self, request) -> tuple[str, float, int]:
         downloader = self._crawler.engine.downloader
