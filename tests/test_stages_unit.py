@@ -135,6 +135,14 @@ def test_clean_removes_the_portal_residue_with_its_rule_and_learns_templates():
     assert templates.page_count("lokal") == 1
 
 
+def test_clean_uses_the_items_authors_for_a_line_of_their_names():
+    pipeline = CleanPipeline(stats=FakeStats(), sources=sources(), templates=TemplateStore(None), learn=False)
+    text = "\n".join([*PARAGRAPHS, "Jana Winter"])
+    out = run(pipeline.process_item(item(text=text, title="Rat beschließt Haushalt", authors=["Jana Winter"])))
+    assert out["text"] == "\n".join(PARAGRAPHS)
+    assert out["removed"] == [{"line": "Jana Winter", "rule": "author_line"}]
+
+
 def test_clean_drops_an_item_with_nothing_left():
     pipeline = CleanPipeline(stats=FakeStats(), sources=sources(), templates=TemplateStore(None), learn=False)
     with pytest.raises(DropItem):
