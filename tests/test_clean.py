@@ -51,7 +51,9 @@ POSITIVE = {
     "paywall": ["Jetzt weiterlesen", "Lust auf mehr? Mit dem Digital-Abo lesen Sie alle Artikel.",
                 "Dieser Artikel ist nur für Abonnenten verfügbar.", "Sie sind bereits Abonnent? Hier einloggen",
                 "Unterstützen Sie unabhängigen Journalismus mit einem Abo.",
-                "Support independent journalism with a digital subscription."],
+                "Support independent journalism with a digital subscription.",
+                "Jetzt 4 Wochen kostenlos testen", "Einen Monat für 1 € lesen – danach monatlich kündbar",
+                "Probeabo sichern: alle Artikel, die App und das E-Paper", "Start your free trial today"],
     "author_box": ["Über die Autorin", "Zur Person", "Autor: Max Mustermann", "Über diese Serie"],
     "copyright_footer": ["Alle Rechte vorbehalten.", "© 2026 Weserbote Verlag GmbH & Co. KG. Alle Rechte vorbehalten.",
                          "Sofern nicht anders vermerkt, stehen alle Texte dieser Seite unter der Lizenz CC BY-SA 4.0",
@@ -94,6 +96,8 @@ NEGATIVE = [
     "Der Text erschien zuerst 1923 in einer Zeitschrift und wurde danach lange vergessen.",
     "Auf dieser Seite des Flusses liegt das alte Fährhaus, das nun ein Café beherbergt.",
     "Ein Instagram-Post der Sängerin sorgte am Wochenende für Aufregung unter ihren Fans.",
+    "Drei Wochen lang testen Schüler der Realschule das neue Mensa-Konzept, bevor der Rat entscheidet.",
+    "Das Probeabo der Stadtwerke für E-Bikes kam bei den Pendlern gut an, berichtet der Sprecher.",
 ]
 
 ENGLISH = [

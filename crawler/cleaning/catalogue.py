@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from crawler.cleaning.lines import is_sentence, words  # noqa: F401 (is_sentence: old import path)
 
-CATALOGUE_VERSION = "de-en-2026.12.5"
+CATALOGUE_VERSION = "de-en-2026.12.6"
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,12 @@ RULES: tuple[Rule, ...] = (
              r"subscribe\s+(?:now|to\s+(?:continue|read))\b.*|already\s+a\s+subscriber\?.*|"
              r"(?:unterstützen\s+sie|unterstütze)\s+(?:\w+\s+){0,3}journalismus\b.*|"
              r"support\s+(?:\w+\s+){0,2}journalism\b.*|.{0,60}\bdigital-?abo(?:nnement)?\s+(?:ab|für|from)\s+\d.*|"
-             r"(?:nur\s+)?\d+[,.]\d{2}\s*(?:€|euro)\s+(?:im|pro|/)\s*monat.*)$"),
+             r"(?:nur\s+)?\d+[,.]\d{2}\s*(?:€|euro)\s+(?:im|pro|/)\s*monat.*|"
+             r"(?:jetzt\s+)?(?:\d+|einen|eine|ein|zwei|drei|vier|sechs)\s+(?:tage?|wochen?|monate?)\s+(?:lang\s+)?"
+             r"(?:kostenlos|gratis|unverbindlich|für\s+(?:nur\s+)?\d+(?:[,.]\d{2})?\s*(?:€|euro))\s+"
+             r"(?:testen|lesen|weiterlesen|nutzen)\b.{0,80}|"
+             r"(?:jetzt\s+)?(?:probe|test|schnupper)-?abo\s*(?:[:–—|-]|sichern|abschließen|bestellen|starten|testen)"
+             r".{0,80}|(?:start|begin)\s+(?:your\s+)?free\s+trial\b.{0,60})$"),
          max_len=300),
     Rule("author_box", "author boxes and bylines",
          _rx(r"^(?:über\s+(?:den|die)\s+autor(?:in)?(?:en|innen)?|zur\s+person|about\s+the\s+authors?|autoreninfo|"
