@@ -15,11 +15,14 @@ Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``porta
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import load_sources
 from crawler.discovery import needs_fetch
@@ -34,6 +37,16 @@ from crawler.urls import article_id_for, canonicalize_url
 
 REDIRECT_STATUSES = [301, 302, 303, 307, 308]
 MAX_OUTLINKS_RECORDED = 1000
+
+
+class Candidate(NamedTuple):
+    """An article URL a feed, sitemap, page, redirect or earlier failure names."""
+
+    url: str
+    lastmod: str | None
+    via: str
+    redirected_from: tuple = ()
+    listed: bool = True  # announced by a feed or sitemap (not only linked from a page)
 
 
 def _now() -> str:
@@ -80,6 +93,7 @@ class NewsSpider(scrapy.Spider):
         self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
         self.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
         self.cycle_started: dict[str, str] = {}  # portal -> start of its current cycle (crawler serve)
+        self.polling: Counter = Counter()  # portal -> crawl-state reads of a cycle's start still running
         if sources is not None:
             self.use_sources(sources)
 
@@ -121,18 +135,21 @@ class NewsSpider(scrapy.Spider):
 
     async def _record_on_close(self, spider):
         # after the crawl state writes queued before it; the store is closed by the job extension
-        await (self.offload or InlineOffload()).io(self._record_announced_lastmods)
+        await (self.offload or InlineOffload()).io(self._record_announced_lastmods())
 
     def _record_announced_lastmods(self, portal=None):
         """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
         sitemap announced during it (whichever source led to the fetch), so the next crawl
         compares against it. URLs not fetched, still pending or failed keep their old lastmod:
         an announced update is never marked as seen before its page is stored.
-        ``portal``: only that portal's URLs, since its current cycle started (`crawler serve`)."""
-        for url, lastmod in list(self.announced.items()):  # a snapshot: may run on the I/O thread
-            if portal is not None and not portal.owns(url):
-                continue
-            since = self.cycle_started.get(portal.name, self.started_at) if portal is not None else self.started_at
+        ``portal``: only that portal's URLs, since its current cycle started (`crawler serve`).
+        Runs on the I/O thread, after the crawl-state writes queued before it."""
+        announced = [(u, m) for u, m in list(self.announced.items()) if portal is None or portal.owns(u)]
+        since = self.cycle_started.get(portal.name, self.started_at) if portal is not None else self.started_at
+        return lambda: self._keep_lastmods(announced, since)
+
+    def _keep_lastmods(self, announced, since):
+        for url, lastmod in announced:
             state = self.store.url_state(url)
             if (
                 state
@@ -156,13 +173,13 @@ class NewsSpider(scrapy.Spider):
         if settings is not None and settings.getbool("CRAWLER_SERVE"):
             return  # `crawler serve` starts each portal's cycles on its schedule (begin_cycle)
         for portal in self.sources.portals:
-            for request in self.poll_requests(portal):
+            for request in self.source_requests(portal):
+                yield request
+            for request in await self.retry_requests(portal):
                 yield request
 
-    def poll_requests(self, portal):
-        """One poll of a portal: its feeds, sitemaps and start pages, and article fetches that
-        failed in an earlier crawl (retried even when no source announces them any more, e.g.
-        behind a skipped, unchanged sitemap)."""
+    def source_requests(self, portal):
+        """A poll of a portal begins with its feeds, sitemaps and start pages ..."""
         meta = {"portal": portal.name}
         for url in portal.feeds:
             yield scrapy.Request(url, self.parse_feed, errback=self.source_failed, meta=meta, dont_filter=True)
@@ -170,24 +187,39 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
         for url in portal.start_pages:
             yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
-        for state in self.store.url_states("error", limit=self.retry_limit):
-            if portal.owns(state.url):
-                yield from self._article_request(portal, state.url, state.lastmod, "retry", listed=True)
+
+    async def retry_requests(self, portal) -> list:
+        """... and the article fetches that failed in an earlier crawl (retried even when no
+        source announces them any more, e.g. behind a skipped, unchanged sitemap)."""
+        failed = await self._read(self.store.url_states, "error", limit=self.retry_limit)
+        return await self._article_requests(portal, [Candidate(state.url, state.lastmod, "retry")
+                                                     for state in failed if portal.owns(state.url)])
 
     # -- cycles of `crawler serve`: one long-running crawl polls each portal again and again --
     def begin_cycle(self, name: str) -> list:
         """A new cycle of portal ``name``: its URLs may be requested again (once per cycle, as
-        once per crawl), and the requests of its poll."""
+        once per crawl); returns the source requests of its poll and schedules its retries once
+        the crawl state is read (``polling[name]`` counts such reads still running)."""
         portal = self.sources.portal(name)
         for known in (self.requested, self.decided):
             known.difference_update({u for u in known if portal.owns(u)})
         for url in [u for u in self.announced if portal.owns(u)]:
             del self.announced[url]
         self.cycle_started[name] = _now()
-        return list(self.poll_requests(portal))
+        self.polling[name] += 1
+        deferred_from_coro(self._crawl_retries(portal)).addErrback(
+            lambda f: self.logger.error("retries of portal %s not scheduled: %s", name, f.value))
+        return list(self.source_requests(portal))
+
+    async def _crawl_retries(self, portal):
+        try:
+            for request in await self.retry_requests(portal):
+                self.crawler.engine.crawl(request)
+        finally:
+            self.polling[portal.name] -= 1
 
     def end_cycle(self, name: str) -> None:
-        self._record_announced_lastmods(self.sources.portal(name))
+        (self.offload or InlineOffload()).io_later(self._record_announced_lastmods(self.sources.portal(name)))
 
     async def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
@@ -196,9 +228,9 @@ class NewsSpider(scrapy.Spider):
         if read is None:
             return
         self.stats.inc_value("crawler/feeds")
-        for entry in read[1]:
-            for request in self._article_request(portal, entry.url, entry.lastmod, response.url):
-                yield request
+        for request in await self._article_requests(portal, [Candidate(e.url, e.lastmod, response.url)
+                                                             for e in read[1]]):
+            yield request
 
     async def parse_sitemap(self, response):
         portal = self.sources.portal(response.meta["portal"])
@@ -210,14 +242,17 @@ class NewsSpider(scrapy.Spider):
         if response.meta.get("sitemap_lastmod"):
             # Parsed: next crawl skips it while the index announces the same lastmod.
             self._remember(canonicalize_url(response.url), "sitemap", response.status, response.meta["sitemap_lastmod"])
-        for entry in entries:
-            if kind == "index":
-                if portal.owns(entry.url) and not self._sitemap_unchanged(entry):
-                    yield response.follow(entry.url, self.parse_sitemap, errback=self.source_failed,
-                                          meta={"portal": portal.name, "sitemap_lastmod": entry.lastmod})
-            else:
-                for request in self._article_request(portal, entry.url, entry.lastmod, response.url):
-                    yield request
+        if kind != "index":
+            for request in await self._article_requests(portal, [Candidate(e.url, e.lastmod, response.url)
+                                                                 for e in entries]):
+                yield request
+            return
+        children = [entry for entry in entries if portal.owns(entry.url)]
+        states = await self._read(self._url_states, {canonicalize_url(entry.url) for entry in children})
+        for entry in children:
+            if not self._sitemap_unchanged(entry, states[canonicalize_url(entry.url)]):
+                yield response.follow(entry.url, self.parse_sitemap, errback=self.source_failed,
+                                      meta={"portal": portal.name, "sitemap_lastmod": entry.lastmod})
 
     async def _read_source(self, kind: str, portal, response, content_type=None):
         """A feed's or sitemap's entries, read in a worker (:func:`crawler.engine.sources.read_source`:
@@ -235,10 +270,9 @@ class NewsSpider(scrapy.Spider):
             raise CloseSpider("worker-pool-broken") from exc
         return None
 
-    def _sitemap_unchanged(self, entry) -> bool:
+    def _sitemap_unchanged(self, entry, state) -> bool:
         """A child sitemap whose lastmod in the index is the one recorded when it was last
         parsed (archive sitemaps of past months, typically) is not fetched again."""
-        state = self.store.url_state(canonicalize_url(entry.url))
         unchanged = bool(entry.lastmod and state and state.status == "sitemap" and state.lastmod
                          and entry.lastmod <= state.lastmod)
         if unchanged:
@@ -250,15 +284,15 @@ class NewsSpider(scrapy.Spider):
         if not portal.article_pattern:
             return
         page = await self._analyze(portal, response, article=False)
-        for request in self._follow_article_links(portal, response, page["outlinks"] if page else ()):
+        for request in await self._follow_article_links(portal, response, page["outlinks"] if page else ()):
             yield request
 
-    def _follow_article_links(self, portal, response, outlinks):
+    async def _follow_article_links(self, portal, response, outlinks) -> list:
         if not portal.article_pattern:
-            return
-        for url in outlinks:
-            if portal.is_article_url(url):  # (the cheap test first: most links are not articles)
-                yield from self._article_request(portal, url, None, response.url, listed=False)
+            return []
+        # (the cheap test first: most links are not articles)
+        return await self._article_requests(portal, [Candidate(url, None, response.url, listed=False)
+                                                     for url in outlinks if portal.is_article_url(url)])
 
     async def _analyze(self, portal, response, *, article: bool, listed: bool = False):
         """Page type, outlinks and (``article``) extraction from one parse in a worker, or
@@ -288,25 +322,44 @@ class NewsSpider(scrapy.Spider):
         if "canonical" in response.meta:
             self._remember(response.meta["canonical"], reason, response.status, response.meta.get("lastmod"))
 
-    def _article_request(self, portal, url: str, lastmod: str | None, via: str, redirected_from=(), listed=True):
-        """Request an article URL unless this crawl requested it already or it is known and
-        unchanged. ``listed``: announced by a feed or sitemap (not only linked from a page)."""
-        if not portal.owns(url):
-            return
-        if not redirected_from and not portal.is_article_url(url) and (portal.article_pattern or not listed):
-            # The pattern decides for links; without a pattern, feed and sitemap entries are
-            # candidates and the page itself tells whether it is an article.
-            return
-        canonical = canonicalize_url(url)
-        if lastmod and lastmod > self.announced.get(canonical, ""):
-            self.announced[canonical] = lastmod
+    async def _article_requests(self, portal, candidates) -> list:
+        """Requests for the article URLs among ``candidates`` that this crawl has not requested
+        yet and that are new or changed; their crawl state is read in one go in a thread."""
+        wanted = [(c, canonicalize_url(c.url)) for c in candidates if self._is_candidate(portal, c)]
+        for c, canonical in wanted:
+            if c.lastmod and c.lastmod > self.announced.get(canonical, ""):
+                self.announced[canonical] = c.lastmod
+        wanted = [(c, canonical) for c, canonical in wanted if canonical not in self.requested]
+        if not wanted:
+            return []
+        states = await self._read(self._url_states, {canonical for _, canonical in wanted})
+        # (decided after the read: another callback may have requested a URL meanwhile)
+        return [r for c, canonical in wanted for r in self._decide(portal, c, canonical, states[canonical])]
+
+    def _url_states(self, urls) -> dict:
+        """Crawl state of ``urls`` (on the read thread)."""
+        return {url: self.store.url_state(url) for url in urls}
+
+    async def _read(self, fn, *args, **kwargs):
+        return await (self.offload or InlineOffload()).read(fn, *args, **kwargs)
+
+    @staticmethod
+    def _is_candidate(portal, c: Candidate) -> bool:
+        if not portal.owns(c.url):
+            return False
+        # The pattern decides for links; without a pattern, feed and sitemap entries are
+        # candidates and the page itself tells whether it is an article.
+        return bool(c.redirected_from) or portal.is_article_url(c.url) or not (portal.article_pattern or not c.listed)
+
+    def _decide(self, portal, c: Candidate, canonical: str, state):
+        """Request ``canonical`` unless this crawl requested it already or it is known and
+        unchanged (``state``: its crawl state)."""
         if canonical in self.requested:
             return
         # Decided again at every announcement: a feed announcing a newer lastmod after a
         # section page linked the URL (without one) still gets the update fetched.
-        listed_article = listed and via != "retry" and portal.is_article_url(url)
-        fetch, why = needs_fetch(self.store.url_state(canonical), lastmod, gone_retry_days=self.gone_retry_days,
-                                 listed=listed_article)
+        listed_article = c.listed and c.via != "retry" and portal.is_article_url(c.url)
+        fetch, why = needs_fetch(state, c.lastmod, gone_retry_days=self.gone_retry_days, listed=listed_article)
         if canonical not in self.decided or fetch:
             self.stats.inc_value(f"crawler/article_urls/{why}")
         self.decided.add(canonical)
@@ -318,8 +371,8 @@ class NewsSpider(scrapy.Spider):
             self.parse_article,
             errback=self.article_failed,
             meta={
-                "portal": portal.name, "lastmod": lastmod, "discovered_via": via, "canonical": canonical,
-                "redirected_from": redirected_from, "listed": listed_article,
+                "portal": portal.name, "lastmod": c.lastmod, "discovered_via": c.via, "canonical": canonical,
+                "redirected_from": c.redirected_from, "listed": listed_article,
                 # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
                 # target goes through the same once-per-crawl and incremental checks.
                 "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,
@@ -332,7 +385,7 @@ class NewsSpider(scrapy.Spider):
         requested = response.meta["canonical"]
         self.stats.inc_value("crawler/article_pages_fetched")
         if response.status in REDIRECT_STATUSES:
-            for request in self._follow_redirect(portal, response):
+            for request in await self._follow_redirect(portal, response):
                 yield request
             return
         final = canonicalize_url(response.url)
@@ -365,7 +418,7 @@ class NewsSpider(scrapy.Spider):
         for request in self._requisites(portal, response, page.get("stylesheets", ())):
             yield request
         # Articles link to related articles: more discovery, same rules.
-        for request in self._follow_article_links(portal, response, page["outlinks"]):
+        for request in await self._follow_article_links(portal, response, page["outlinks"]):
             yield request
 
     def _requisites(self, portal, response, stylesheets):
@@ -396,7 +449,7 @@ class NewsSpider(scrapy.Spider):
         fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]
         archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"])
 
-    def _follow_redirect(self, portal, response):
+    async def _follow_redirect(self, portal, response) -> list:
         requested = response.meta["canonical"]
         location = response.headers.get(b"Location")
         target = canonicalize_url(response.urljoin(location.decode("latin-1"))) if location else None
@@ -409,19 +462,19 @@ class NewsSpider(scrapy.Spider):
         if target is None or target in chain or len(chain) > self.max_redirects:
             self.logger.warning("article %s: broken redirect (%s)", response.url, target or "no Location")
             self._remember(requested, "error", response.status, response.meta.get("lastmod"))
-            return
+            return []
         # Remembered even when the target was fetched already in this crawl: the next crawl
         # must not request the old URL again.
         self._remember(requested, "redirect", response.status, response.meta.get("lastmod"), article_id_for(target))
-        yield from self._article_request(portal, target, response.meta.get("lastmod"),
-                                         response.meta.get("discovered_via"), redirected_from=tuple(chain))
+        return await self._article_requests(portal, [Candidate(target, response.meta.get("lastmod"),
+                                                               response.meta.get("discovered_via"), tuple(chain))])
 
     def _remember(self, url, status, http_status, lastmod, article_id=None):
         # queued on the crawl's I/O thread, in order with the pipelines' store writes
         state = UrlState(url, status, http_status, lastmod, article_id, _now())
         (self.offload or InlineOffload()).io_later(self.store.record_url, state)
 
-    def article_failed(self, failure):
+    async def article_failed(self, failure):
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -429,8 +482,9 @@ class NewsSpider(scrapy.Spider):
             self.stats.inc_value(f"crawler/article_http_{status}")
             self.logger.warning("article %s answered HTTP %s", request.url, status)
             self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
-            if gone and self.store.mark_gone(request.meta["canonical"], status, run_id=self.run_id):
-                self.stats.inc_value("store/gone")  # a stored article's tombstone
+            if gone and await (self.offload or InlineOffload()).io(self.store.mark_gone, request.meta["canonical"],
+                                                                   status, run_id=self.run_id):
+                self.stats.inc_value("store/gone")  # a stored article's tombstone (written on the I/O thread)
         elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" not in str(failure.value):
             # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
             # (A body past DOWNLOAD_MAXSIZE once decompressed is a failed fetch, retried next crawl.)

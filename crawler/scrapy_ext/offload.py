@@ -32,10 +32,12 @@ def deferred_from_future(future: concurrent.futures.Future) -> defer.Deferred:
 
 
 class ReactorOffload:
-    def __init__(self, pool, io_executor: concurrent.futures.Executor, *, time_budget: float | None = None):
+    def __init__(self, pool, io_executor: concurrent.futures.Executor, *, time_budget: float | None = None,
+                 read_executor: concurrent.futures.Executor | None = None):
         self.pool = pool  # crawler.engine.pool.WorkerPool
         self.io_executor = io_executor
         self.time_budget = time_budget
+        self.read_executor = read_executor  # None: the reactor's thread pool (deferToThread)
 
     async def cpu(self, fn, *args, **kwargs):
         future = self.pool.submit(fn, *args, timeout=self.time_budget, **kwargs)
@@ -43,6 +45,16 @@ class ReactorOffload:
 
     async def io(self, fn, *args, **kwargs):
         future = self.io_executor.submit(fn, *args, **kwargs)
+        return await maybe_deferred_to_future(deferred_from_future(future))
+
+    async def read(self, fn, *args, **kwargs):
+        """A blocking read (the spider's crawl-state look-ups) in a thread: not queued behind the
+        I/O thread's writes, as a read on the reactor thread would not be either."""
+        if self.read_executor is None:
+            from twisted.internet import threads
+
+            return await maybe_deferred_to_future(threads.deferToThread(fn, *args, **kwargs))
+        future = self.read_executor.submit(fn, *args, **kwargs)
         return await maybe_deferred_to_future(deferred_from_future(future))
 
     def io_later(self, fn, *args, **kwargs) -> None:

@@ -4,7 +4,7 @@
 template store of a data directory, the pool of worker processes for CPU work and the crawl's
 I/O thread (``offload``: :class:`crawler.scrapy_ext.offload.ReactorOffload`). Store, index
 and template store are used from the I/O thread; the spider's reads of the crawl state run on
-the reactor thread, so the store is wrapped to take one call at a time. The crawl job extension (:mod:`crawler.scrapy_ext.job`)
+a read thread of their own, so the store is wrapped to take one call at a time. The crawl job extension (:mod:`crawler.scrapy_ext.job`)
 opens them when the crawl starts and closes them when the engine has stopped; spider and
 pipelines look them up with :func:`crawl_resources` in their ``from_crawler`` (or, for the
 spider, which Scrapy creates before the extensions, when the spider opens) and otherwise take
@@ -54,6 +54,9 @@ class CrawlResources:
             opened.append(store)
             io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-io")
             opened.append(_Closing(lambda: io.shutdown(wait=True)))
+            # the spider's crawl-state reads (one thread: the store takes one call at a time anyway)
+            reads = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-read")
+            opened.append(_Closing(lambda: reads.shutdown(wait=True)))
             location = settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index
             window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
             window = float(window) if window not in (None, "") else None
@@ -73,7 +76,7 @@ class CrawlResources:
             raise
         archive_uri = settings.get("CRAWLER_ARCHIVE") or str(data_dir.archive_dir)
         budget = settings.getfloat("CRAWLER_PAGE_TIME_BUDGET") or None
-        offload = ReactorOffload(pool, io, time_budget=budget)
+        offload = ReactorOffload(pool, io, time_budget=budget, read_executor=reads)
         return cls(data_dir, Serialized(store), index, templates, archive_uri, offload=offload,
                    page_max_bytes=settings.getint("CRAWLER_EXTRACT_MAX_BYTES") or None,
                    _closers=list(reversed(opened)))
@@ -94,8 +97,8 @@ class _Closing:
 
 
 class Serialized:
-    """``target`` with one method call at a time (the store is used from the reactor thread
-    and from the I/O thread)."""
+    """``target`` with one method call at a time (the store is used from the read thread and
+    from the I/O thread)."""
 
     def __init__(self, target, lock=None):
         self._target = target

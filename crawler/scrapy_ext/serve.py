@@ -181,6 +181,8 @@ class ServeExtension:
     def _busy(self, name: str) -> bool:
         if self.crawler.__dict__.get("serve_pending", Counter())[name] > 0:
             return True
+        if getattr(self.spider, "polling", Counter())[name] > 0:  # its retries still being read
+            return True
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
         in_flight = list(getattr(slot, "inprogress", ()) or ())
