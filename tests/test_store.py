@@ -355,3 +355,18 @@ def test_paywalled_teaser_flag_reaches_the_exported_records(store):
         assert record["paywalled"] is (aid == "p1")
         for r in (articles[aid], stories[aid], record):
             assert_valid(r)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_store_keeps_one_identity_of_its_own(backend, tmp_path):
+    location = backend_location(backend, tmp_path / "one")
+    first = open_store(location)
+    ident = first.store_id()
+    assert ident and first.store_id() == ident
+    first.close()
+    again = open_store(location)
+    assert again.store_id() == ident  # the shared dedup index tells its store by this id
+    again.close()
+    other = open_backend(backend, tmp_path / "two")
+    assert other.store_id() != ident
+    other.close()

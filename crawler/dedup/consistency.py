@@ -14,8 +14,17 @@ the two can disagree in two ways:
   is refused with a message saying what to do, because joining stories against articles the
   store does not have would give it representatives it cannot show.
 
-Only a local directory index is checked: a shared Redis index forgets stories outside its time
-window and other crawlers add to it concurrently, so the two sets legitimately differ there.
+A shared Redis index (:func:`check_shared_index`) forgets stories outside its time window and
+other crawlers add to it concurrently, so there the sets legitimately differ; instead it records
+the id of the store it belongs to (``{prefix}:store``). At the start of a crawl:
+
+* the index belongs to another store (another id recorded): refused, one line;
+* otherwise every stored article inside the window that the index lacks is added from the
+  store, oldest first: after a ``FLUSHDB``, a Redis restarted from an old snapshot or without
+  persistence, the crawl clusters against the old articles again instead of silently starting
+  new stories. An unclaimed index holding many articles the store lacks is refused as above;
+  after the check the index is claimed for the store. Crawlers starting together check one
+  after the other (``{prefix}:check`` lock), so the index is rebuilt once.
 """
 
 from __future__ import annotations
@@ -74,6 +83,38 @@ def _first_stored_order(store) -> list[str]:
         after = page[-1].seq
 
 
+def _foreign(extra: list[str], total: int, where: str) -> IndexMismatch | None:
+    if len(extra) <= max(EXTRA_TOLERATED, total // 100):
+        return None
+    return IndexMismatch(
+        f"dedup index {where or 'in use'} holds {len(extra)} articles the article store does not "
+        f"have (of {total}): it belongs to another store; point CRAWLER_DEDUP_INDEX at the "
+        "index of this store, or move the index directory away to rebuild it from the store")
+
+
+def _add_from_store(index, store, lacking: set[int], horizon: int | None = None, *, renew=None) -> list[str]:
+    """Add the stored articles whose id hashes are in ``lacking`` to ``index`` in the order
+    they were first stored (their current versions; those published before ``horizon``, the
+    index's window, are left out). Returns the ids added."""
+    added = []
+    order = [a for a in _first_stored_order(store) if xxhash.xxh64_intdigest(a.encode("utf-8")) in lacking]
+    for n, article_id in enumerate(order, start=1):
+        version = store.current_version(article_id)
+        if version is None:
+            continue
+        published = _published(version)
+        if horizon is not None and published is not None and published.timestamp() < horizon:
+            continue
+        index.add(article_id, version.text, published=published, title=version.title)
+        added.append(article_id)
+        if n % 1000 == 0 and renew is not None:
+            renew()
+        if n % 10_000 == 0:
+            logger.info("dedup index repair: %d of %d articles added", n, len(order))
+    index.commit()
+    return added
+
+
 def check_index(index, store, *, repair: bool = True, where: str = "") -> Agreement:
     """Compare the doc ids of ``index`` (a ``DedupIndex``) with the articles of ``store``;
     add what the index lacks (``repair``), report what only the index has, refuse a foreign
@@ -86,26 +127,47 @@ def check_index(index, store, *, repair: bool = True, where: str = "") -> Agreem
     report = Agreement(len(stored), len(in_index))
     if only:
         report.extra = [d for d, h in zip(in_index, i_hash.tolist()) if h in only]
-        if len(report.extra) > max(EXTRA_TOLERATED, len(in_index) // 100):
-            raise IndexMismatch(
-                f"dedup index {where or 'in use'} holds {len(report.extra)} articles the article store does not "
-                f"have (of {len(in_index)}): it belongs to another store; point CRAWLER_DEDUP_INDEX at the "
-                "index of this store, or move the index directory away to rebuild it from the store")
+        if (refusal := _foreign(report.extra, len(in_index), where)) is not None:
+            raise refusal
         logger.warning("dedup index holds %d article(s) the store lacks (decided before a crash, not stored): "
                        "they are stored when fetched again", len(report.extra))
     if lacking:
         if not repair:
             raise IndexMismatch(f"dedup index {where} lacks {len(lacking)} stored articles")
-        order = [a for a in _first_stored_order(store) if xxhash.xxh64_intdigest(a.encode("utf-8")) in lacking]
-        for n, article_id in enumerate(order, start=1):
-            version = store.current_version(article_id)
-            if version is None:
-                continue
-            index.add(article_id, version.text, published=_published(version), title=version.title)
-            report.added.append(article_id)
-            if n % 10_000 == 0:
-                logger.info("dedup index repair: %d of %d articles added", n, len(order))
-        index.commit()
+        report.added = _add_from_store(index, store, lacking)
         logger.warning("dedup index lacked %d stored article(s) (lost commits after a crash?): added from the store",
                        len(report.added))
+    return report
+
+
+def check_shared_index(index, store, *, where: str = "") -> Agreement:
+    """The start check of a shared Redis index (a ``RedisDedupIndex``) against ``store``: refuse
+    an index that belongs to another store; add the stored articles inside the window the index
+    lacks; claim an unclaimed index for the store."""
+    mine = store.store_id()
+    with index.check_lock() as lock:
+        owner = index.owner()
+        if owner is not None and owner != mine:
+            raise IndexMismatch(
+                f"dedup index {where or 'in use'} belongs to another article store (id {owner}, this store is "
+                f"{mine}): point CRAWLER_DEDUP_INDEX at this store's index (another Redis database), "
+                "or delete its keys to rebuild it from this store")
+        index.refresh()
+        stored, in_index = store.article_ids(), index.local.doc_ids()
+        s_hash, i_hash = _hashes(stored), _hashes(in_index)
+        report = Agreement(len(stored), len(in_index))
+        if owner is None:
+            only = set(np.setdiff1d(i_hash, s_hash).tolist())
+            report.extra = [d for d, h in zip(in_index, i_hash.tolist()) if h in only]
+            if (refusal := _foreign(report.extra, len(in_index), where)) is not None:
+                raise refusal
+        lacking = set(np.setdiff1d(s_hash, i_hash).tolist())
+        if lacking:
+            report.added = _add_from_store(index, store, lacking, index.local.horizon(), renew=lock.reacquire)
+            if report.added:
+                logger.warning("shared dedup index %s lacked %d stored article(s) inside its window (Redis "
+                               "flushed or restored from an older snapshot?): added from the store",
+                               where, len(report.added))
+        if owner is None:
+            index.claim(mine)
     return report

@@ -11,7 +11,9 @@ decisions one process would have made inserting the documents in log order.
 
 Keys (``prefix`` default ``crawler:dedup``): ``{prefix}:log`` (list), ``{prefix}:trimmed``
 (entries removed from the head of the log so far), ``{prefix}:lock``, ``{prefix}:params``
-(signature parameters; a mismatch is refused).
+(signature parameters; a mismatch is refused), ``{prefix}:store`` (the id of the article store
+the index belongs to, see :func:`crawler.dedup.consistency.check_shared_index`) and
+``{prefix}:check`` (held while a crawler compares the index with its store).
 
 Bounded by the time window: every ``trim_every`` additions a process trims the head of the log
 while its entries belong to stories last active before the window (they can never be joined
@@ -112,6 +114,20 @@ class RedisDedupIndex:
             if self.window is not None and self._added % self.trim_every == 0:
                 self.trim()
         return decision
+
+    def owner(self) -> str | None:
+        """The id of the article store this index belongs to (None: not claimed yet, or the
+        Redis database was flushed)."""
+        value = self.r.get(f"{self.prefix}:store")
+        return value.decode() if value is not None else None
+
+    def claim(self, store_id: str) -> None:
+        self.r.set(f"{self.prefix}:store", store_id)
+
+    def check_lock(self, timeout: float = 900.0):
+        """The lock a crawler holds while comparing the index with its store (``reacquire()``
+        renews it during a long rebuild)."""
+        return self.r.lock(f"{self.prefix}:check", timeout=timeout)
 
     def commit(self) -> None:
         """Decisions are durable once ``add`` returns (appended to the shared log in Redis)."""

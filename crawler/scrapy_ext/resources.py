@@ -21,11 +21,11 @@ from typing import Any
 
 from crawler.datadir import DataDir, resolve_data_dir
 from crawler.dedup import DedupIndex, open_index
-from crawler.dedup.consistency import check_index
+from crawler.dedup.consistency import check_index, check_shared_index
 from crawler.engine.page import warm_up
 from crawler.engine.pool import WorkerPool
 from crawler.scrapy_ext.offload import ReactorOffload
-from crawler.store import open_store
+from crawler.store import open_store, redact
 from crawler.cleaning.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class CrawlResources:
             if isinstance(index, DedupIndex) and index.path is not None:
                 # repairs after a crash, or refuses
                 io.submit(check_index, index, store, where=str(location)).result()
+            elif not isinstance(index, DedupIndex):  # shared (Redis): refuses another store's, refills a flushed one
+                io.submit(check_shared_index, index, store, where=redact(str(location))).result()
             templates = TemplateStore(data_dir.templates_db)
             opened.append(templates)
             pool = WorkerPool(settings.getint("CRAWLER_WORKERS") or None, initializer=warm_up)

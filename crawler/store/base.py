@@ -224,5 +224,10 @@ class ArticleStore(ABC):
     @abstractmethod
     def counts(self) -> dict: ...
 
+    @abstractmethod
+    def store_id(self) -> str:
+        """The store's identity (made once, kept with the store): a shared dedup index records
+        it and refuses another store's crawls."""
+
     def close(self) -> None:  # pragma: no cover - default no-op
         pass

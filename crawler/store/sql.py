@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
@@ -95,6 +96,14 @@ class SQLArticleStore(FeedMixin, CrawlStateMixin, ArticleStore):
         seq = int(row["seq"])
         self._exec("UPDATE articles SET seq=? WHERE article_id=?", (seq, article_id))
         return seq
+
+    def store_id(self) -> str:
+        """This store's identity: a random id made the first time it is asked for, kept in
+        ``meta`` (a shared dedup index records the store it belongs to)."""
+        with self._tx():
+            self._exec("INSERT INTO meta (key, value) VALUES ('store_id', ?) ON CONFLICT (key) DO NOTHING",
+                       (uuid.uuid4().hex,))
+        return str(self._value("SELECT value FROM meta WHERE key='store_id'"))
 
     # -- articles ------------------------------------------------------------------------------
     def _version_from_row(self, data: dict, portal: str, canonical_url: str) -> ArticleVersion:
