@@ -14,6 +14,7 @@ Endpoints and locations come from the environment so one checkout serves many de
 
 import os
 
+from crawler import config as portal_config
 from crawler.dedup import params as dedup_params
 
 BOT_NAME = "newscrawler"
@@ -71,7 +72,7 @@ CONCURRENT_ITEMS = 4
 
 # -- politeness ----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-USER_AGENT = "NewsCrawler/0.1 (+https://github.com/newscrawler/newscrawler)"  # sources.toml overrides
+USER_AGENT = portal_config.DEFAULT_USER_AGENT  # "NewsCrawler/0.1 (+...)"; sources.toml overrides
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0

@@ -27,6 +27,11 @@ class ConfigError(ValueError):
     """A sources file that cannot be used, with a message that says where and why."""
 
 
+# A portal's language and timezone when neither its entry nor [defaults] names one.
+DEFAULT_LANGUAGE = "de"
+DEFAULT_TIMEZONE = "Europe/Berlin"
+
+
 @dataclass(frozen=True)
 class ResidueRules:
     line_patterns: tuple[str, ...] = ()
@@ -41,8 +46,8 @@ class Portal:
     sitemaps: tuple[str, ...] = ()
     start_pages: tuple[str, ...] = ()
     article_pattern: str = ""
-    language: str = "de"
-    timezone: str = "Europe/Berlin"
+    language: str = DEFAULT_LANGUAGE
+    timezone: str = DEFAULT_TIMEZONE
     residue: ResidueRules = field(default_factory=ResidueRules)
     schedule: str | None = None  # `crawler serve`: "every 15m" or a cron expression
     # Politeness of this portal (None: the Scrapy settings' DOWNLOAD_DELAY / AutoThrottle,
@@ -199,7 +204,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
     if not domains:
         domains = tuple(sorted({urlparse(u).hostname for u in feeds + sitemaps + start_pages}))
     pattern = _article_pattern(entry, where)
-    tz = entry.get("timezone", defaults.get("timezone", "Europe/Berlin"))
+    tz = entry.get("timezone", defaults.get("timezone", DEFAULT_TIMEZONE))
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -215,7 +220,7 @@ def _parse_portal(entry: dict, defaults: dict, where: str) -> Portal:
         sitemaps=sitemaps,
         start_pages=start_pages,
         article_pattern=pattern,
-        language=str(entry.get("language", defaults.get("language", "de"))),
+        language=str(entry.get("language", defaults.get("language", DEFAULT_LANGUAGE))),
         timezone=tz,
         residue=_residue(entry, where),
         schedule=_schedule(entry.get("schedule", defaults.get("schedule")), where),
