@@ -7,7 +7,10 @@ own ``download_delay``, ``concurrency`` and ``user_agent`` are applied by
 :mod:`crawler.scrapy_ext.politeness`.
 Incremental: an article URL already stored is fetched again only when a feed or sitemap
 announces a newer ``lastmod`` (see :func:`crawler.discovery.needs_fetch`). One crawl never
-requests the same canonical URL twice.
+requests the same canonical URL twice (:class:`crawler.discovery.CrawlLedger`). Article pages
+are handled by :class:`spiders.articles.ArticlePages`. The reactor thread only schedules:
+feeds, sitemaps and pages are parsed in worker processes, the crawl state is read on a thread
+of its own and written on the crawl's I/O thread.
 
 Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``portal``, ``html``,
 ``http_status``, ``fetched_at``, ``lastmod``, ``discovered_via``, ``redirected_from``, ``warc``.
@@ -16,44 +19,24 @@ Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``porta
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import NamedTuple
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import load_sources
-from crawler.discovery import needs_fetch
+from crawler.discovery import Candidate, CrawlLedger, keep_announced_lastmods, utc_now
 from crawler.engine.offload import InlineOffload
-from crawler.engine.page import PageOptions, analyze_page
+from crawler.engine.page import PageOptions
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.engine.sources import read_source
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
-from crawler.urls import article_id_for, canonicalize_url
+from crawler.urls import canonicalize_url
+from spiders.articles import REDIRECT_STATUSES, ArticlePages
 
 
-REDIRECT_STATUSES = [301, 302, 303, 307, 308]
-MAX_OUTLINKS_RECORDED = 1000
-
-
-class Candidate(NamedTuple):
-    """An article URL a feed, sitemap, page, redirect or earlier failure names."""
-
-    url: str
-    lastmod: str | None
-    via: str
-    redirected_from: tuple = ()
-    listed: bool = True  # announced by a feed or sitemap (not only linked from a page)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class NewsSpider(scrapy.Spider):
+class NewsSpider(ArticlePages, scrapy.Spider):
     name = "news"
 
     @classmethod
@@ -88,11 +71,7 @@ class NewsSpider(scrapy.Spider):
         self.gone_retry_days = gone_retry_days
         self.max_size = max_size  # a .xml.gz feed or sitemap is decompressed up to this many bytes
         self.page_requisites = page_requisites
-        self.started_at = _now()
-        self.requested: set[str] = set()  # canonical URLs requested in this crawl (never twice)
-        self.decided: set[str] = set()  # canonical URLs with a fetch decision in this crawl
-        self.announced: dict[str, str] = {}  # canonical URL -> latest lastmod announced this crawl
-        self.cycle_started: dict[str, str] = {}  # portal -> start of its current cycle (crawler serve)
+        self.ledger = CrawlLedger(gone_retry_days=gone_retry_days)  # what this crawl decided about URLs
         self.polling: Counter = Counter()  # portal -> crawl-state reads of a cycle's start still running
         if sources is not None:
             self.use_sources(sources)
@@ -135,30 +114,7 @@ class NewsSpider(scrapy.Spider):
 
     async def _record_on_close(self, spider):
         # after the crawl state writes queued before it; the store is closed by the job extension
-        await (self.offload or InlineOffload()).io(self._record_announced_lastmods())
-
-    def _record_announced_lastmods(self, portal=None):
-        """For URLs fetched and recorded in this crawl, keep the latest lastmod any feed or
-        sitemap announced during it (whichever source led to the fetch), so the next crawl
-        compares against it. URLs not fetched, still pending or failed keep their old lastmod:
-        an announced update is never marked as seen before its page is stored.
-        ``portal``: only that portal's URLs, since its current cycle started (`crawler serve`).
-        Runs on the I/O thread, after the crawl-state writes queued before it."""
-        announced = [(u, m) for u, m in list(self.announced.items()) if portal is None or portal.owns(u)]
-        since = self.cycle_started.get(portal.name, self.started_at) if portal is not None else self.started_at
-        return lambda: self._keep_lastmods(announced, since)
-
-    def _keep_lastmods(self, announced, since):
-        for url, lastmod in announced:
-            state = self.store.url_state(url)
-            if (
-                state
-                and state.status in ("article", "not-article", "redirect", "dropped")
-                and state.fetched_at >= since
-                and (state.lastmod is None or lastmod > state.lastmod)
-            ):
-                state.lastmod = lastmod
-                self.store.record_url(state)
+        await (self.offload or InlineOffload()).io(keep_announced_lastmods, self.store, *self.ledger.announcements())
 
     def _item_dropped(self, item, response, exception, spider=None):
         # A page the pipelines dropped (no article text left): remembered, so it is fetched
@@ -201,11 +157,7 @@ class NewsSpider(scrapy.Spider):
         once per crawl); returns the source requests of its poll and schedules its retries once
         the crawl state is read (``polling[name]`` counts such reads still running)."""
         portal = self.sources.portal(name)
-        for known in (self.requested, self.decided):
-            known.difference_update({u for u in known if portal.owns(u)})
-        for url in [u for u in self.announced if portal.owns(u)]:
-            del self.announced[url]
-        self.cycle_started[name] = _now()
+        self.ledger.begin_cycle(portal)
         self.polling[name] += 1
         deferred_from_coro(self._crawl_retries(portal)).addErrback(
             lambda f: self.logger.error("retries of portal %s not scheduled: %s", name, f.value))
@@ -219,7 +171,8 @@ class NewsSpider(scrapy.Spider):
             self.polling[portal.name] -= 1
 
     def end_cycle(self, name: str) -> None:
-        (self.offload or InlineOffload()).io_later(self._record_announced_lastmods(self.sources.portal(name)))
+        announced, since = self.ledger.announcements(self.sources.portal(name))
+        (self.offload or InlineOffload()).io_later(keep_announced_lastmods, self.store, announced, since)
 
     async def parse_feed(self, response):
         portal = self.sources.portal(response.meta["portal"])
@@ -294,47 +247,35 @@ class NewsSpider(scrapy.Spider):
         return await self._article_requests(portal, [Candidate(url, None, response.url, listed=False)
                                                      for url in outlinks if portal.is_article_url(url)])
 
-    async def _analyze(self, portal, response, *, article: bool, listed: bool = False):
-        """Page type, outlinks and (``article``) extraction from one parse in a worker, or
-        ``None`` when the page is past a bound (size, time budget): then it is recorded, in the
-        log, the stats and (for an article URL) the crawl state, and the crawl goes on."""
-        if not hasattr(response, "text"):
-            return {"is_article": False, "evidence": "not-html", "outlinks": [], "article": None}
-        if self.page_max_bytes and len(response.body) > self.page_max_bytes:
-            self._past_bound(response, "too-large", f"{len(response.body)} bytes, extraction limit {self.page_max_bytes}")
-            return None
-        offload = self.offload or InlineOffload()
-        try:
-            return await offload.cpu(analyze_page, response.text, response.url, self.page_options[portal.name],
-                                     article=article, listed=listed)
-        except TaskTimeout as exc:
-            self._past_bound(response, "over-time-budget", str(exc))
-        except WorkerDied as exc:
-            self._past_bound(response, "worker-died", str(exc))
-        except PoolBroken as exc:  # nothing can be extracted any more: stop, do not stall
-            self.logger.error("worker pool broken, stopping the crawl: %s", exc)
-            raise CloseSpider("worker-pool-broken") from exc
-        return None
-
-    def _past_bound(self, response, reason: str, detail: str):
-        self.stats.inc_value(f"crawler/page_bounded/{reason}")
-        self.logger.warning("page %s not processed: %s (%s)", response.url, reason, detail)
-        if "canonical" in response.meta:
-            self._remember(response.meta["canonical"], reason, response.status, response.meta.get("lastmod"))
-
     async def _article_requests(self, portal, candidates) -> list:
         """Requests for the article URLs among ``candidates`` that this crawl has not requested
         yet and that are new or changed; their crawl state is read in one go in a thread."""
-        wanted = [(c, canonicalize_url(c.url)) for c in candidates if self._is_candidate(portal, c)]
-        for c, canonical in wanted:
-            if c.lastmod and c.lastmod > self.announced.get(canonical, ""):
-                self.announced[canonical] = c.lastmod
-        wanted = [(c, canonical) for c, canonical in wanted if canonical not in self.requested]
+        wanted = self.ledger.candidates(portal, candidates)
         if not wanted:
             return []
         states = await self._read(self._url_states, {canonical for _, canonical in wanted})
         # (decided after the read: another callback may have requested a URL meanwhile)
-        return [r for c, canonical in wanted for r in self._decide(portal, c, canonical, states[canonical])]
+        return [request for c, canonical in wanted
+                if (request := self._request_for(portal, c, canonical, states[canonical])) is not None]
+
+    def _request_for(self, portal, c: Candidate, canonical: str, state):
+        decision = self.ledger.decide(portal, c, canonical, state)
+        if decision.counted:
+            self.stats.inc_value(f"crawler/article_urls/{decision.why}")
+        if not decision.fetch:
+            return None
+        return scrapy.Request(
+            canonical,
+            self.parse_article,
+            errback=self.article_failed,
+            meta={
+                "portal": portal.name, "lastmod": c.lastmod, "discovered_via": c.via, "canonical": canonical,
+                "redirected_from": c.redirected_from, "listed": decision.listed,
+                # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
+                # target goes through the same once-per-crawl and incremental checks.
+                "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,
+            },
+        )
 
     def _url_states(self, urls) -> dict:
         """Crawl state of ``urls`` (on the read thread)."""
@@ -343,157 +284,10 @@ class NewsSpider(scrapy.Spider):
     async def _read(self, fn, *args, **kwargs):
         return await (self.offload or InlineOffload()).read(fn, *args, **kwargs)
 
-    @staticmethod
-    def _is_candidate(portal, c: Candidate) -> bool:
-        if not portal.owns(c.url):
-            return False
-        # The pattern decides for links; without a pattern, feed and sitemap entries are
-        # candidates and the page itself tells whether it is an article.
-        return bool(c.redirected_from) or portal.is_article_url(c.url) or not (portal.article_pattern or not c.listed)
-
-    def _decide(self, portal, c: Candidate, canonical: str, state):
-        """Request ``canonical`` unless this crawl requested it already or it is known and
-        unchanged (``state``: its crawl state)."""
-        if canonical in self.requested:
-            return
-        # Decided again at every announcement: a feed announcing a newer lastmod after a
-        # section page linked the URL (without one) still gets the update fetched.
-        listed_article = c.listed and c.via != "retry" and portal.is_article_url(c.url)
-        fetch, why = needs_fetch(state, c.lastmod, gone_retry_days=self.gone_retry_days, listed=listed_article)
-        if canonical not in self.decided or fetch:
-            self.stats.inc_value(f"crawler/article_urls/{why}")
-        self.decided.add(canonical)
-        if not fetch:
-            return
-        self.requested.add(canonical)
-        yield scrapy.Request(
-            canonical,
-            self.parse_article,
-            errback=self.article_failed,
-            meta={
-                "portal": portal.name, "lastmod": c.lastmod, "discovered_via": c.via, "canonical": canonical,
-                "redirected_from": c.redirected_from, "listed": listed_article,
-                # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
-                # target goes through the same once-per-crawl and incremental checks.
-                "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,
-            },
-        )
-
-    # -- articles --------------------------------------------------------------------------
-    async def parse_article(self, response):
-        portal = self.sources.portal(response.meta["portal"])
-        requested = response.meta["canonical"]
-        self.stats.inc_value("crawler/article_pages_fetched")
-        if response.status in REDIRECT_STATUSES:
-            for request in await self._follow_redirect(portal, response):
-                yield request
-            return
-        final = canonicalize_url(response.url)
-        page = await self._analyze(portal, response, article=True, listed=bool(response.meta.get("listed")))
-        if page is None:
-            return
-        if not page["is_article"]:
-            self.stats.inc_value("crawler/not_article")
-            self.stats.inc_value(f"crawler/not_article/{page['evidence']}")  # the reason of every drop
-            self.logger.info("not an article (%s): %s", page["evidence"], response.url)
-            self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
-            return
-        self._archive_context(response, page["outlinks"])
-        html = response.text
-        yield {
-            "url": response.url,
-            "canonical_url": final,
-            "article_id": article_id_for(final),
-            "portal": portal.name,
-            "html": html,
-            "http_status": response.status,
-            "fetched_at": _now(),
-            "lastmod": max(filter(None, (response.meta.get("lastmod"), self.announced.get(requested),
-                                         self.announced.get(final))), default=None),
-            "discovered_via": response.meta.get("discovered_via"),
-            "redirected_from": list(response.meta.get("redirected_from") or ()),
-            "warc": response.meta.get("warc"),
-            "extracted": page["article"],  # main text and metadata (crawler.extract), from the worker
-        }
-        for request in self._requisites(portal, response, page.get("stylesheets", ())):
-            yield request
-        # Articles link to related articles: more discovery, same rules.
-        for request in await self._follow_article_links(portal, response, page["outlinks"]):
-            yield request
-
-    def _requisites(self, portal, response, stylesheets):
-        """The article page's stylesheets on the portal's own hosts, fetched once per crawl
-        (only archived), so that a replay of the page renders with its own styles."""
-        if not self.page_requisites:
-            return
-        for url in stylesheets:  # resolved in the worker, from the page's one parse
-            if portal.owns(url):
-                yield scrapy.Request(url, self.parse_requisite, errback=self.requisite_failed, priority=-10,
-                                     meta={"portal": portal.name, "requisite": True})
-
-    def parse_requisite(self, response):
-        self.stats.inc_value("crawler/page_requisites")
-        return ()
-
-    def requisite_failed(self, failure):
-        self.logger.info("page requisite not fetched: %s", failure.getErrorMessage())
-
-    def _archive_context(self, response, outlinks):
-        """A WARC metadata record beside the article's response: where it was discovered and
-        what it links to (the crawl context an archivist needs to explain the capture)."""
-        archive = self.archive
-        pointer = response.meta.get("warc")
-        if archive is None or not pointer:
-            return
-        fields = [("via", response.meta.get("discovered_via") or "")]
-        fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]
-        archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"])
-
-    async def _follow_redirect(self, portal, response) -> list:
-        requested = response.meta["canonical"]
-        location = response.headers.get(b"Location")
-        target = canonicalize_url(response.urljoin(location.decode("latin-1"))) if location else None
-        chain = [*response.meta.get("redirected_from", ()), requested]
-        self.stats.inc_value("crawler/article_redirects")
-        if target and not portal.owns(target):
-            self.stats.inc_value("crawler/offsite_redirects")
-            self.logger.warning("redirect from %s to %s leaves portal %s (allowed domains: %s): not followed",
-                                response.url, target, portal.name, ", ".join(portal.allowed_domains))
-        if target is None or target in chain or len(chain) > self.max_redirects:
-            self.logger.warning("article %s: broken redirect (%s)", response.url, target or "no Location")
-            self._remember(requested, "error", response.status, response.meta.get("lastmod"))
-            return []
-        # Remembered even when the target was fetched already in this crawl: the next crawl
-        # must not request the old URL again.
-        self._remember(requested, "redirect", response.status, response.meta.get("lastmod"), article_id_for(target))
-        return await self._article_requests(portal, [Candidate(target, response.meta.get("lastmod"),
-                                                               response.meta.get("discovered_via"), tuple(chain))])
-
     def _remember(self, url, status, http_status, lastmod, article_id=None):
         # queued on the crawl's I/O thread, in order with the pipelines' store writes
-        state = UrlState(url, status, http_status, lastmod, article_id, _now())
+        state = UrlState(url, status, http_status, lastmod, article_id, utc_now())
         (self.offload or InlineOffload()).io_later(self.store.record_url, state)
-
-    async def article_failed(self, failure):
-        request = failure.request
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            gone = status in (404, 410)
-            self.stats.inc_value(f"crawler/article_http_{status}")
-            self.logger.warning("article %s answered HTTP %s", request.url, status)
-            self._remember(request.meta["canonical"], "gone" if gone else "error", status, request.meta.get("lastmod"))
-            if gone and await (self.offload or InlineOffload()).io(self.store.mark_gone, request.meta["canonical"],
-                                                                   status, run_id=self.run_id):
-                self.stats.inc_value("store/gone")  # a stored article's tombstone (written on the I/O thread)
-        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" not in str(failure.value):
-            # Disallowed by robots.txt (or dropped by another middleware): a decision, not an error.
-            # (A body past DOWNLOAD_MAXSIZE once decompressed is a failed fetch, retried next crawl.)
-            self.stats.inc_value("crawler/article_ignored")
-            self.logger.info("article %s not fetched: %s", request.url, failure.value)
-        else:
-            self.stats.inc_value("crawler/article_errors")
-            self.logger.error("article %s failed: %r", request.url, failure.value)
-            self._remember(request.meta["canonical"], "error", None, request.meta.get("lastmod"))
 
     def source_failed(self, failure):
         # A broken feed, sitemap or start page is reported and the crawl goes on with the rest.

@@ -95,7 +95,7 @@ def test_a_feeds_decisions_read_the_crawl_state_in_one_go_on_the_read_thread():
                                      (A7, "Mon, 30 Nov 2026 00:30:00 GMT"), (A2, "Mon, 30 Nov 2026 09:00:00 GMT"))))
     assert [r.url for r in requests] == [A1, A2]  # A1 once, A7 known and unchanged
     assert requests[0].meta["lastmod"] == "2026-11-30T10:00:00+00:00"
-    assert s.announced[A1] == "2026-11-30T12:00:00+00:00"  # the latest announcement, for the item
+    assert s.ledger.announced[A1] == "2026-11-30T12:00:00+00:00"  # the latest announcement, for the item
     assert s.offload.read_calls == 1 and reads_off_the_callback_thread(s)
     assert s.stats.values["crawler/article_urls/new"] == 2 and s.stats.values["crawler/article_urls/known"] == 1
 
@@ -105,7 +105,7 @@ def test_a_newer_announcement_of_a_known_url_is_fetched_and_a_second_feed_reques
     assert [r.url for r in run(s.parse_feed(feed((A7, "Mon, 30 Nov 2026 08:00:00 GMT"))))] == [A7]
     again = run(s.parse_feed(feed((A7, "Tue, 01 Dec 2026 08:00:00 GMT"), (A1, "Tue, 01 Dec 2026 08:00:00 GMT"))))
     assert [r.url for r in again] == [A1]  # A7 was requested in this crawl already
-    assert s.requested == {A7, A1} and s.announced[A7] == "2026-12-01T08:00:00+00:00"
+    assert s.ledger.requested == {A7, A1} and s.ledger.announced[A7] == "2026-12-01T08:00:00+00:00"
 
 
 def test_failed_fetches_of_earlier_crawls_are_retried_after_the_sources():
@@ -179,8 +179,8 @@ def test_a_serve_cycle_returns_its_sources_and_schedules_its_retries_once_read()
 
 def test_the_end_of_a_cycle_keeps_the_announced_lastmods_of_fetched_urls_on_the_io_thread():
     s = spider()
-    s.cycle_started["lokal"] = OLD
-    s.announced = {A1: "2026-12-01T08:00:00+00:00", A2: "2026-12-01T08:00:00+00:00"}
+    s.ledger.cycle_started["lokal"] = OLD
+    s.ledger.announced.update({A1: "2026-12-01T08:00:00+00:00", A2: "2026-12-01T08:00:00+00:00"})
     s.store.states[A1] = UrlState(A1, "article", 200, None, "x", "2026-12-01T09:00:00+00:00")
     s.end_cycle("lokal")
     assert s.store.states[A1].lastmod == "2026-12-01T08:00:00+00:00"

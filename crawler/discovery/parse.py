@@ -1,23 +1,19 @@
-"""Article discovery from feeds and sitemaps, and the incremental fetch decision.
-
-Plain functions on bytes, so the spider stays thin and the rules are testable without Scrapy.
-Feeds are parsed by feedparser (RSS 0.9x/1.0/2.0, Atom); sitemaps (urlset, sitemap index,
-Google News sitemaps) with lxml.
+"""Article URLs from feeds and sitemaps: plain functions on bytes (they run in a worker
+process, see :mod:`crawler.engine.sources`). Feeds are parsed by feedparser (RSS 0.9x/1.0/2.0,
+Atom); sitemaps (urlset, sitemap index, Google News sitemaps) with lxml.
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from io import BytesIO
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.etree
 from dateutil import parser as dateparser
-
-from crawler.store.base import UrlState
 
 
 @dataclass(frozen=True)
@@ -113,38 +109,3 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Discovered]]:
         if loc:
             out.append(Discovered(urljoin(base_url, loc), parse_date(lastmod) or parse_date(pubdate), title))
     return ("index" if kind == "sitemapindex" else "urlset"), out
-
-
-DROPPED_RETRY = timedelta(hours=24)  # a dropped page a feed lists again: fetched again after this
-
-
-def needs_fetch(
-    state: UrlState | None, lastmod: str | None, *, now: datetime | None = None, gone_retry_days: float = 7,
-    listed: bool = False,
-) -> tuple[bool, str]:
-    """Should a crawl fetch this article URL? Returns the decision and why.
-
-    Known URLs (articles, redirects, non-articles, dropped pages) are fetched again only when a
-    feed or sitemap announces a ``lastmod`` later than the one recorded at the last fetch; failed
-    fetches are retried; 404/410 pages after a while; pages dropped as not an article (or left
-    empty) when the portal's feed or sitemap lists them again (``listed``), at most once a day,
-    so better rules get to see them.
-    """
-    if state is None:
-        return True, "new"
-    if state.status == "error":
-        return True, "retry-error"
-    if state.status == "gone":
-        fetched = datetime.fromisoformat(state.fetched_at)
-        if (now or datetime.now(timezone.utc)) - fetched >= timedelta(days=gone_retry_days):
-            return True, "retry-gone"
-    if listed and state.status in ("not-article", "dropped"):
-        fetched = datetime.fromisoformat(state.fetched_at)
-        if (now or datetime.now(timezone.utc)) - fetched >= DROPPED_RETRY:
-            return True, "retry-dropped"
-    # Compared with the lastmod recorded at the last fetch, or, where none was announced then,
-    # with the time of that fetch.
-    baseline = state.lastmod or state.fetched_at
-    if lastmod and baseline and lastmod > baseline:
-        return True, "lastmod-changed"
-    return False, "known"
