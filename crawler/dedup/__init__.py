@@ -71,8 +71,12 @@ Measured (dev set, this 2-core machine shared with other work; one configuration
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .params import WINDOW_DAYS, DedupDecision, Params
+
+if TYPE_CHECKING:
+    from .index import DedupIndex
 
 __all__ = ["open_index", "DedupIndex", "DedupDecision", "Params", "WINDOW_DAYS"]
 

@@ -62,22 +62,18 @@ The signal :data:`warc_files_closed` is sent with ``files=[ClosedFile, ...]``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urldefrag
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.archive.blobstore import open_blobstore
 from crawler.archive import WarcArchive, WarcPointer
 from crawler.archive.exchange import Exchange
 from crawler.archive.records import warc_date
-from crawler.scrapy_ext.wire import WIRE_META, CaptureDownloadHandler
+from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
+from crawler.scrapy_ext.wire import WIRE_META
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +84,6 @@ RECONSTRUCTED_COMMENT = ("HTTP message rebuilt from Scrapy's parsed response, no
 
 #: sent after the archive is closed: handler(files=list[ClosedFile], archive=WarcArchive)
 warc_files_closed = object()
-
-
-def _file_digest(path: str | os.PathLike | None) -> str | None:
-    if not path:
-        return None
-    try:
-        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def scrapy_headers(headers) -> list[tuple[str, str]]:
@@ -129,25 +116,6 @@ def truncation_reason(exc: BaseException, capture) -> str:
     return "unspecified"
 
 
-def _check_handlers(settings) -> None:
-    """Warn when http/https downloads do not go through a capturing handler."""
-    from scrapy.utils.misc import load_object
-
-    handlers = {**settings.getdict("DOWNLOAD_HANDLERS_BASE"), **settings.getdict("DOWNLOAD_HANDLERS")}
-    wanted = f"{CaptureDownloadHandler.__module__}.{CaptureDownloadHandler.__name__}"
-    for scheme in ("http", "https"):
-        h = handlers.get(scheme)
-        try:
-            cls = load_object(h) if isinstance(h, str) else h
-            ok = isinstance(cls, type) and issubclass(cls, CaptureDownloadHandler)
-        except Exception:
-            ok = False
-        if not ok:
-            log.warning("DOWNLOAD_HANDLERS[%r] is %s, not %s (or a subclass): its exchanges are "
-                        "archived as rebuilt from Scrapy's parsed responses, not as received",
-                        scheme, h, wanted)
-
-
 class WarcCaptureMiddleware:
     shutdown_budget: float | None = None  # seconds of upload attempts at shutdown
 
@@ -162,57 +130,7 @@ class WarcCaptureMiddleware:
         s = crawler.settings
         if not s.getbool("CRAWLER_WARC_ENABLED", True):
             raise NotConfigured("WARC capture disabled (CRAWLER_WARC_ENABLED=False)")
-        from crawler.datadir import resolve_data_dir
-
-        data_dir = resolve_data_dir(s.get("CRAWLER_DATA_DIR"))
-        store = open_blobstore(
-            s.get("CRAWLER_ARCHIVE") or None,
-            default_dir=data_dir.archive_dir,
-            endpoint_url=s.get("CRAWLER_S3_ENDPOINT") or None,
-        )
-        run_id = getattr(crawler, "crawl_run_id", None) or uuid.uuid4().hex
-        spider_name = getattr(crawler.spidercls, "name", None)
-        sources = s.get("CRAWLER_SOURCES") or ("sources.toml" if Path("sources.toml").is_file() else None)
-        info = {
-            "isPartOf": spider_name,
-            "operator": s.get("CRAWLER_OPERATOR"),
-            "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "http-header-user-agent": s.get("USER_AGENT"),
-            "sources": os.path.basename(str(sources)) if sources else None,
-            "sources-digest": _file_digest(sources),
-            "capture": "bytes of the connection: download handler crawler.scrapy_ext.wire."
-                       "CaptureDownloadHandler, records written by the downloader middleware "
-                       "crawler.scrapy_ext.archive.WarcCaptureMiddleware",
-        }
-        try:
-            import scrapy
-
-            info["scrapy-version"] = scrapy.__version__
-        except Exception:
-            pass
-        digest_index = None
-        if s.getbool("CRAWLER_WARC_REVISITS", True):
-            from crawler.archive import open_digest_index
-
-            # The lead's DataDir may grow a ``warc_digests`` property; same path.
-            default = getattr(data_dir, "warc_digests", data_dir.root / "warc-digests.sqlite")
-            digest_index = open_digest_index(
-                s.get("CRAWLER_WARC_DIGEST_INDEX") or None, default_path=default,
-                namespace=store.uri,
-            )
-        archive = WarcArchive(
-            data_dir.warc_spool,
-            store,
-            run_id=run_id,
-            prefix=s.get("CRAWLER_WARC_PREFIX", "crawl"),
-            max_file_size=s.getint("CRAWLER_WARC_MAX_SIZE", 1_000_000_000),
-            max_file_age=s.getfloat("CRAWLER_WARC_MAX_AGE", 3600),
-            warcinfo=info,
-            worker_id=s.get("CRAWLER_WARC_WORKER_ID") or None,
-            fsync=s.getbool("CRAWLER_WARC_FSYNC", False),
-            digest_index=digest_index,
-            collection_index=_collection_index(s, data_dir),
-        )
+        archive = open_archive(crawler)
         mw = cls(archive, crawler.stats)
         mw.shutdown_budget = s.getfloat("CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS", 300) or None
         mw.crawler = crawler
@@ -223,7 +141,7 @@ class WarcCaptureMiddleware:
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.engine_stopped, signal=signals.engine_stopped)
-        _check_handlers(s)
+        check_handlers(s)
         return mw
 
     # -- capture ---------------------------------------------------------------------------------
@@ -367,13 +285,3 @@ class WarcCaptureMiddleware:
         crawler = getattr(self, "crawler", None)
         if crawler is not None:
             crawler.signals.send_catch_log(warc_files_closed, files=files, archive=self.archive)
-
-
-def _collection_index(settings, data_dir):
-    """The collection index shipping keeps up to date (``crawler archive find/get``, ``crawler
-    web``); CRAWLER_COLLECTION_INDEX=False leaves it to ``crawler archive index``."""
-    if not settings.getbool("CRAWLER_COLLECTION_INDEX", True):
-        return None
-    from crawler.archive.collection import COLLECTION_INDEX_FILE, CollectionIndex
-
-    return CollectionIndex(data_dir.root / COLLECTION_INDEX_FILE)
