@@ -115,6 +115,12 @@ def test_wacz_of_the_demo_crawl_validates(tmp_path):
     assert index == sorted(index)
     assert {"archive/" + json.loads(line.split(" ", 2)[2])["filename"] for line in index} <= names
     assert any(line.split(" ", 2)[2].find(SEED_URL) > 0 for line in index)
+    # Range readers (ReplayWeb.page) locate an entry's data from the central directory alone:
+    # the local header must have the same extra field, or every record offset is shifted.
+    with zipfile.ZipFile(wacz) as zf, open(wacz, "rb") as raw:
+        for info in zf.infolist():
+            raw.seek(info.header_offset + 28)
+            assert int.from_bytes(raw.read(2), "little") == len(info.extra), f"{info.filename}: local extra field"
 
     one_portal = tmp_path / "weserbote.wacz"
     run_cli("archive", "wacz", "--portal", "weserbote", "--out", str(one_portal), "--data-dir", str(data))

@@ -114,8 +114,14 @@ def _copy_warc(zf: zipfile.ZipFile, blobstore, name: str, resources: list) -> No
     entry = "archive/" + os.path.basename(name)
     info = zipfile.ZipInfo(entry, datetime.now(timezone.utc).timetuple()[:6])
     info.compress_type = zipfile.ZIP_STORED
+    # The size is declared up front so that the local header carries it and no ZIP64 extra
+    # field unless the file needs one (>= 4 GiB): ReplayWeb.page (wabac.js) finds an entry's data
+    # at header offset + 30 + name length + the central directory's extra length, so a ZIP64 extra
+    # field in the local header only (20 bytes) shifts every record it reads.
+    stat = blobstore.stat(name)
+    info.file_size = stat.size if stat else 0
     digest, size = hashlib.sha256(), 0
-    with blobstore.open(name) as src, zf.open(info, "w", force_zip64=True) as dst:
+    with blobstore.open(name) as src, zf.open(info, "w", force_zip64=info.file_size >= zipfile.ZIP64_LIMIT) as dst:
         while chunk := src.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
