@@ -39,7 +39,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # test extra; redis-server from Debian; pywb (replay check) in its own venv because it pins
 # packages (redis 2.x) that clash with the project's.
 PYWB_VERSION := 2.10.0
-services: .venv-pywb/bin/wayback .venv-wacz/bin/wacz
+services: .venv-pywb/bin/wayback .venv-wacz/bin/wacz .rwp/package/ui.js
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing Debian's redis-server (shared dedup index tests)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
@@ -60,8 +60,18 @@ WACZ_VERSION := 0.6.0
 	$(PYTHON) -m venv .venv-wacz
 	.venv-wacz/bin/python -m pip --disable-pip-version-check -q install wacz==$(WACZ_VERSION)
 
+# ReplayWeb.page (the WACZ replay check in Chromium) from npm, pinned: its ui.js and sw.js.
+RWP_VERSION := 2.5.3
+.rwp/package/ui.js:
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's npm (ReplayWeb.page for the WACZ replay test)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	rm -rf .rwp && mkdir -p .rwp
+	cd .rwp && npm pack --silent replaywebpage@$(RWP_VERSION) >/dev/null && tar xzf replaywebpage-$(RWP_VERSION).tgz
+	@test -f .rwp/package/sw.js
+
 bench: install-test
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-pywb .venv-wacz data .pytest_cache build *.egg-info
+	rm -rf $(VENV) .venv-pywb .venv-wacz .rwp data .pytest_cache build *.egg-info
