@@ -99,7 +99,7 @@ def _save(store, index, version, new: dict):
 
 def run(args) -> int:
     from crawler.config import ConfigError, load_sources
-    from crawler.dedup import open_index
+    from crawler.dedup import crawl_index_options, open_index
     from crawler.jobs import CrawlLock, LockHeld
     from crawler.runner import project_settings
     from crawler.store import open_store, text_hash
@@ -120,10 +120,8 @@ def run(args) -> int:
         print(f"crawler reprocess: {exc}", file=sys.stderr)
         return 3
     store = open_store(data_dir)  # --store / $CRAWLER_STORE, else the data dir's SQLite file
-    settings = project_settings()  # the crawl's index and window (settings.py, environment)
-    window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
-    index = open_index(settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index,
-                       window_days=float(window) if window not in (None, "") else None)
+    location, window = crawl_index_options(project_settings(), data_dir)  # as the crawl's
+    index = open_index(location, window_days=window)
     templates = TemplateStore(data_dir.templates_db) if data_dir.templates_db.exists() else None
     # new versions: reprocessed (a new text) and metadata_only (same text; title, authors, dates,
     # section, dateline, language or paywall flag differ)

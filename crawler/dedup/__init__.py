@@ -78,7 +78,7 @@ from .params import WINDOW_DAYS, DedupDecision, Params
 if TYPE_CHECKING:
     from .index import DedupIndex
 
-__all__ = ["open_index", "DedupIndex", "DedupDecision", "Params", "WINDOW_DAYS"]
+__all__ = ["open_index", "crawl_index_options", "DedupIndex", "DedupDecision", "Params", "WINDOW_DAYS"]
 
 
 def __getattr__(name: str):
@@ -89,6 +89,14 @@ def __getattr__(name: str):
 
         return DedupIndex
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def crawl_index_options(settings, data_dir) -> tuple[str | Path, float | None]:
+    """(location, window_days) of the crawl's index from Scrapy ``settings``
+    (CRAWLER_DEDUP_INDEX, else the data directory's; CRAWLER_DEDUP_WINDOW_DAYS, empty: none)."""
+    window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
+    return (settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index,
+            float(window) if window not in (None, "") else None)
 
 
 def open_index(path: str | Path | None = None, **options) -> DedupIndex:

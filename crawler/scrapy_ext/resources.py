@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.datadir import DataDir, resolve_data_dir
-from crawler.dedup import DedupIndex, open_index
+from crawler.dedup import DedupIndex, crawl_index_options, open_index
 from crawler.dedup.consistency import check_index, check_shared_index
 from crawler.engine.page import warm_up
 from crawler.engine.pool import WorkerPool
@@ -57,9 +57,7 @@ class CrawlResources:
             # the spider's crawl-state reads (one thread: the store takes one call at a time anyway)
             reads = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-read")
             opened.append(_Closing(lambda: reads.shutdown(wait=True)))
-            location = settings.get("CRAWLER_DEDUP_INDEX") or data_dir.dedup_index
-            window = settings.get("CRAWLER_DEDUP_WINDOW_DAYS")
-            window = float(window) if window not in (None, "") else None
+            location, window = crawl_index_options(settings, data_dir)
             # used on the I/O thread only (its SQLite connection belongs to that thread)
             index = io.submit(open_index, location, window_days=window).result()
             opened.append(_Closing(lambda: io.submit(index.close).result()))
