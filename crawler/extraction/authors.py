@@ -26,9 +26,6 @@ _AGENCIES = {"dpa", "afp", "ap", "sda", "apa", "kna", "epd", "reuters", "dts", "
 _TITLES = r"(?:(?:Dr|Prof|Dipl|Ing|Mag)\.\s?)*"
 _NAME = re.compile(r"^" + _TITLES + r"[A-ZÄÖÜÉ][\w'’.-]*(?:\s+(?:(?:von|van|de|der|den|zu|du|le|la|di|da|al|el|y)\s+)?"
                    r"[A-ZÄÖÜÉ][\w'’.-]*){1,4}$")
-_BYLINE_CLASS = ('contains(@class,"author") or contains(@class,"Author") or contains(@class,"byline") or '
-                 'contains(@class,"Byline") or contains(@class,"autor") or contains(@class,"Autor") or '
-                 '@rel="author" or @itemprop="author"')
 _NOT_BYLINE = re.compile(r"quote|comment|kommentar|teaser|related|avatar|image|bild|foto|photo|credit|copyright|"
                          r"bio|box|social|share|follow", re.I)
 _TEASER_ANCESTOR = re.compile(r"teaser|related|comment|kommentar|recommend|empfehl", re.I)
@@ -104,7 +101,7 @@ def byline_authors(page: Page) -> list[str]:
     body = page.body
     if body is None:
         return []
-    for el in body.xpath(f"//*[{_BYLINE_CLASS}]")[:40]:
+    for el in page.marks.bylines:
         if _NOT_BYLINE.search(el.get("class") or "") or _in_teaser(el):
             continue
         text = visible_text(el)

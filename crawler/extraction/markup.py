@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import unescape
 from urllib.parse import urlparse
+
+from crawler.extraction.marks import Marks, page_marks
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                  "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "liveblogposting",
@@ -108,9 +111,14 @@ class Page:
     crumbs: list[str] = field(default_factory=list)  # JSON-LD breadcrumb names
     site_names: set[str] = field(default_factory=set)  # keys (see ``key``) of the site's names
 
-    @property
+    @cached_property
     def body(self):
         return self.tree.find(".//body")
+
+    @cached_property
+    def marks(self) -> Marks:
+        """The elements the pickers look for by class, id, itemprop or rel (one walk)."""
+        return page_marks(self.tree)
 
 
 def _crumb_names(obj) -> list[str]:

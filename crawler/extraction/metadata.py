@@ -16,9 +16,8 @@ _GENERIC_SECTIONS = {"home", "startseite", "news", "nachrichten", "artikel", "ar
                      "de", "en", "index", "aktuelles", "aktuell", "blog", "stories", "story", "meldungen"}
 
 
-def _html_crumbs(tree) -> list[str]:
-    for el in tree.xpath('//*[contains(@class,"breadcrumb") or contains(@id,"breadcrumb") '
-                         'or contains(@class,"Breadcrumb")][.//a][1]'):
+def _html_crumbs(boxes) -> list[str]:
+    for el in boxes:
         crumbs = [c for c in (clean(a.text_content()) for a in el.iter("a")) if c and len(c) <= 60]
         if crumbs:
             return crumbs
@@ -48,7 +47,7 @@ def pick_section(page: Page, title: str | None, canonical: str | None) -> str | 
     declared = _section_label(page.article.get("articleSection")) or _section_label(page.meta.get("article:section"))
     if declared:
         return declared
-    crumbs = page.crumbs or _html_crumbs(page.tree)
+    crumbs = page.crumbs or _html_crumbs(page.marks.crumb_boxes)
     cands = [c for c in crumbs if c.lower() not in _GENERIC_SECTIONS and c != title and len(c) <= 40]
     return cands[-1] if cands else section_from_url(canonical or page.url)
 
@@ -70,13 +69,11 @@ def pick_language(page: Page) -> str | None:
 
 
 def pick_canonical(page: Page) -> str | None:
-    for href in page.tree.xpath('//link[@rel="canonical"]/@href'):
+    href = page.marks.canonical
+    if href is not None:
         return urljoin(page.url or "", href.strip())
     og = page.meta.get("og:url")
     return urljoin(page.url or "", og) if og else None
-
-
-_PAYWALL_MARKUP = '//body//*[contains(@class,"paywall") or contains(@id,"paywall") or contains(@class,"Paywall")]'
 
 
 def pick_paywall(page: Page) -> str | None:
@@ -87,7 +84,7 @@ def pick_paywall(page: Page) -> str | None:
     for obj in [page.article, *parts]:
         if isinstance(obj, dict) and str(obj.get("isAccessibleForFree")).strip().lower() in ("false", "0", "no"):
             return "json-ld"
-    return "markup" if page.tree.xpath(_PAYWALL_MARKUP + "[1]") else None
+    return "markup" if page.marks.paywall else None
 
 
 def extract_metadata(tree, url: str | None, tz: str) -> dict:

@@ -18,9 +18,6 @@ _PUBLISHED_META = ("articlepublishedtime", "ogpublishedtime", "datepublished", "
                    "cxenseparserecspublishtime", "firstpublished", "releasedate", "datecreated")
 _MODIFIED_META = ("articlemodifiedtime", "ogupdatedtime", "datemodified", "lastmodified", "dcdatemodified",
                   "dctermsmodified", "modifieddate", "updatedtime", "articleupdatedtime", "lastupdated")
-_DATE_CLASS = ('contains(@class,"date") or contains(@class,"Date") or contains(@class,"time") or '
-               'contains(@class,"datum") or contains(@class,"publish") or contains(@class,"meta") or '
-               'contains(@class,"Datum") or contains(@class,"stand")')
 _DATE_HINT = re.compile(r"(Stand|Aktualisiert|Veröffentlicht|Erschienen|Publiziert|Erstellt|Letzte Änderung|"
                         r"Updated|Published|Posted)", re.I)
 _MODIFIED_HINT = re.compile(r"stand|aktualisiert|update|geändert|änderung|modified", re.I)
@@ -53,13 +50,13 @@ def _from_meta(page: Page, names, fuzzy: tuple[str, ...]):
 
 def _time_elements(page: Page):
     """(published, modified) from ``<time>``/itemprop elements of the page."""
-    tree, pub, mod = page.tree, None, None
-    for el in tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]')[:3]:
+    marks, pub, mod = page.marks, None, None
+    for el in marks.published:
         pub = pub or parse_date(el.get("datetime") or el.get("content") or el.text_content(), page.tz)
-    for el in tree.xpath('//*[@itemprop="dateModified"]')[:3]:
+    for el in marks.modified:
         mod = mod or parse_date(el.get("datetime") or el.get("content") or el.text_content(), page.tz)
     if pub is None:
-        for el in tree.xpath("//time[@datetime]")[:5]:
+        for el in marks.times:
             label = clean(" ".join(filter(None, [el.getparent().text if el.getparent() is not None else "",
                                                    el.text_content()])))
             dt = parse_date(el.get("datetime"), page.tz)
@@ -87,7 +84,7 @@ def _visible(page: Page):
     pub, mod = dates_in_text("\n".join(parts), page.tz)
     if pub is None:  # a date-classed element ("Do 25.04.24 | 14:07 Uhr"); one with a time first
         day_only = None
-        for el in body.xpath(f".//*[{_DATE_CLASS}]")[:30]:
+        for el in page.marks.date_boxes:
             text = clean(el.text_content())
             dt = parse_date(text, page.tz) if 6 <= len(text) <= 80 and not _MODIFIED_HINT.search(text) else None
             if dt is not None and (dt.hour or dt.minute):
