@@ -15,6 +15,7 @@ Endpoints and locations come from the environment so one checkout serves many de
 import os
 
 from crawler import config as portal_config
+from crawler.scrapy_ext import defaults as adaptor_defaults
 from crawler.dedup import params as dedup_params
 
 BOT_NAME = "newscrawler"
@@ -30,20 +31,23 @@ CRAWLER_S3_ENDPOINT = (os.environ.get("CRAWLER_S3_ENDPOINT") or os.environ.get("
                        or os.environ.get("AWS_ENDPOINT_URL"))
 CRAWLER_OPERATOR = os.environ.get("CRAWLER_OPERATOR", "")
 CRAWLER_PORTALS = []  # empty: every portal in the sources file
-CRAWLER_WARC_PREFIX = "crawl"
-CRAWLER_WARC_MAX_SIZE = 1_000_000_000  # roll WARC files at 1 GB
-CRAWLER_WARC_MAX_AGE = 3600  # ... and after an hour (seconds; 0: by size only)
+# WARC capture and robots.txt defaults: crawler/scrapy_ext/defaults.py (the values in comments)
+CRAWLER_WARC_ENABLED = adaptor_defaults.WARC_ENABLED  # True
+CRAWLER_WARC_PREFIX = adaptor_defaults.WARC_PREFIX  # "crawl"
+CRAWLER_WARC_MAX_SIZE = adaptor_defaults.WARC_MAX_SIZE  # roll WARC files at 1 GB
+CRAWLER_WARC_MAX_AGE = adaptor_defaults.WARC_MAX_AGE  # ... and after an hour (3600 s; 0: by size only)
+CRAWLER_WARC_FSYNC = adaptor_defaults.WARC_FSYNC  # False
 # At shutdown, upload attempts stop after this many seconds (an S3 outage cannot hold up the
 # exit); files not uploaded stay in the spool and are shipped by the next run.
-CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS = 300
+CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS = adaptor_defaults.WARC_SHUTDOWN_UPLOAD_SECONDS  # 300
 # Unchanged payloads of a URL archived before become WARC revisit records (identical-payload-digest)
 # pointing at the original; digest index: None -> <data dir>/warc-digests.sqlite, a path, or
 # redis://host:port/db shared by the crawlers writing to one store.
-CRAWLER_WARC_REVISITS = True
+CRAWLER_WARC_REVISITS = adaptor_defaults.WARC_REVISITS  # True
 CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
 # Shipping adds each WARC file's captures to <data dir>/archive-index.sqlite (crawler archive
 # find/get/wacz, crawler web); False leaves it to `crawler archive index`.
-CRAWLER_COLLECTION_INDEX = True
+CRAWLER_COLLECTION_INDEX = adaptor_defaults.COLLECTION_INDEX  # True
 CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
 CRAWLER_RETRY_LIMIT = 1000  # article fetches that failed before, retried per crawl at most
 # Fetch (and archive) the stylesheets of article pages on the portal's hosts, once per crawl, so
@@ -95,8 +99,8 @@ DEFAULT_REQUEST_HEADERS = {
 }
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
-CRAWLER_ROBOTS_RETRY_AFTER = 600  # seconds: an unreachable robots.txt (5xx, no answer) is asked again
-CRAWLER_ROBOTS_MAX_AGE = 86400.0  # seconds a host's robots.txt rules are used before asking again
+CRAWLER_ROBOTS_RETRY_AFTER = adaptor_defaults.ROBOTS_RETRY_AFTER  # 600 seconds: an unreachable robots.txt (5xx, no answer) is asked again
+CRAWLER_ROBOTS_MAX_AGE = adaptor_defaults.ROBOTS_MAX_AGE  # 86400 seconds a host's robots.txt rules are used before asking again
 
 # -- components ------------------------------------------------------------------------------
 # Scrapy's scheduler; with CRAWLER_FRONTIER=redis://... scrapy-redis's, shared by every crawler

@@ -72,6 +72,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.archive import WarcArchive, WarcPointer
 from crawler.archive.exchange import Exchange
 from crawler.archive.records import warc_date
+from crawler.scrapy_ext import defaults
 from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
 from crawler.scrapy_ext.wire import WIRE_META
 
@@ -128,11 +129,11 @@ class WarcCaptureMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        if not s.getbool("CRAWLER_WARC_ENABLED", True):
+        if not s.getbool("CRAWLER_WARC_ENABLED", defaults.WARC_ENABLED):
             raise NotConfigured("WARC capture disabled (CRAWLER_WARC_ENABLED=False)")
         archive = open_archive(crawler)
         mw = cls(archive, crawler.stats)
-        mw.shutdown_budget = s.getfloat("CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS", 300) or None
+        mw.shutdown_budget = s.getfloat("CRAWLER_WARC_SHUTDOWN_UPLOAD_SECONDS", defaults.WARC_SHUTDOWN_UPLOAD_SECONDS) or None
         mw.crawler = crawler
         # for spiders/pipelines that add metadata records (crawl context: via, outlinks):
         #   crawler.warc_archive.write_metadata(url, {"via": ..., "outlink": [...]},

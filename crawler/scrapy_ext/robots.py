@@ -26,6 +26,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.scrapy_ext import defaults
+
 logger = logging.getLogger(__name__)
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
@@ -34,11 +36,11 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.retry_after = crawler.settings.getfloat("CRAWLER_ROBOTS_RETRY_AFTER", 600.0)
+        self.retry_after = crawler.settings.getfloat("CRAWLER_ROBOTS_RETRY_AFTER", defaults.ROBOTS_RETRY_AFTER)
         self._unreachable: dict[str, float] = {}  # netloc -> monotonic time to ask again
         self._crawl_delays: dict[str, float] = {}  # netloc -> Crawl-delay for our agent
         # `crawler serve` runs for weeks: rules older than this are fetched again (RFC 9309: 24 h)
-        self.max_age = crawler.settings.getfloat("CRAWLER_ROBOTS_MAX_AGE", 86400.0)
+        self.max_age = crawler.settings.getfloat("CRAWLER_ROBOTS_MAX_AGE", defaults.ROBOTS_MAX_AGE)
         self._fetched: dict[str, float] = {}  # netloc -> monotonic time the rules were read
 
     async def process_request(self, request, spider=None):

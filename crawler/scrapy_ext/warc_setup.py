@@ -12,6 +12,7 @@ from pathlib import Path
 
 from crawler.archive import WarcArchive
 from crawler.archive.blobstore import open_blobstore
+from crawler.scrapy_ext import defaults
 from crawler.scrapy_ext.wire import CaptureDownloadHandler
 
 log = logging.getLogger("crawler.scrapy_ext.archive")
@@ -34,12 +35,12 @@ def open_archive(crawler) -> WarcArchive:
         data_dir.warc_spool,
         store,
         run_id=run_id,
-        prefix=s.get("CRAWLER_WARC_PREFIX", "crawl"),
-        max_file_size=s.getint("CRAWLER_WARC_MAX_SIZE", 1_000_000_000),
-        max_file_age=s.getfloat("CRAWLER_WARC_MAX_AGE", 3600),
+        prefix=s.get("CRAWLER_WARC_PREFIX", defaults.WARC_PREFIX),
+        max_file_size=s.getint("CRAWLER_WARC_MAX_SIZE", defaults.WARC_MAX_SIZE),
+        max_file_age=s.getfloat("CRAWLER_WARC_MAX_AGE", defaults.WARC_MAX_AGE),
         warcinfo=warcinfo(crawler),
         worker_id=s.get("CRAWLER_WARC_WORKER_ID") or None,
-        fsync=s.getbool("CRAWLER_WARC_FSYNC", False),
+        fsync=s.getbool("CRAWLER_WARC_FSYNC", defaults.WARC_FSYNC),
         digest_index=digest_index,
         collection_index=collection_index(s, data_dir),
     )
@@ -73,7 +74,7 @@ def warcinfo(crawler) -> dict:
 def _digest_index(s, data_dir, store):
     """Where the originals of revisit records are looked up (None: CRAWLER_WARC_REVISITS off)."""
     digest_index = None
-    if s.getbool("CRAWLER_WARC_REVISITS", True):
+    if s.getbool("CRAWLER_WARC_REVISITS", defaults.WARC_REVISITS):
         from crawler.archive import open_digest_index
 
         # The lead's DataDir may grow a ``warc_digests`` property; same path.
@@ -88,7 +89,7 @@ def _digest_index(s, data_dir, store):
 def collection_index(settings, data_dir):
     """The collection index shipping keeps up to date (``crawler archive find/get``, ``crawler
     web``); CRAWLER_COLLECTION_INDEX=False leaves it to ``crawler archive index``."""
-    if not settings.getbool("CRAWLER_COLLECTION_INDEX", True):
+    if not settings.getbool("CRAWLER_COLLECTION_INDEX", defaults.COLLECTION_INDEX):
         return None
     from crawler.archive.collection import COLLECTION_INDEX_FILE, CollectionIndex
 
