@@ -101,6 +101,24 @@ def test_bit_flip_is_a_bad_gzip_member_at_its_offset(archive, tmp_path):
     assert "CDXJ sidecar" not in proc.stdout  # the corruption is the finding, not the index
 
 
+def test_every_bad_gzip_member_of_a_file_is_named(archive, tmp_path):
+    """Verify reads on past a broken member (at the next gzip member), so a second fault
+    further on in the same file is reported too, with its own offset."""
+    root, first, second = archive
+    path = root / first
+    ms = _members(path)
+    victims = [ms[2], ms[-2]]
+    data = bytearray(path.read_bytes())
+    for victim in victims:
+        data[victim.offset + victim.length // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    proc = _verify(tmp_path, root)
+    assert proc.returncode == 1
+    for victim in victims:
+        assert f"bad gzip member at offset {victim.offset}" in proc.stdout, proc.stdout
+    assert f"reading resumes at offset {ms[3].offset}" in proc.stdout, proc.stdout
+
+
 def test_trailing_garbage(archive, tmp_path):
     root, first, second = archive
     path = root / first

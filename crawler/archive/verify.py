@@ -5,7 +5,8 @@ Each fault names its offset and what is wrong (``truncated``, ``bad gzip member`
 garbage``, ``block digest mismatch``, ``payload digest mismatch``, ``unsorted``/``stale`` index,
 ``fixity mismatch``, ``original not found``); corrupt input never raises. Files are read
 member by member (one gzip member = one record, as this project writes them), so a bit flip
-is reported at the member where it is, not as a differing index.
+is reported at the member where it is, not as a differing index; past a broken member reading
+resumes at the next gzip member that decompresses, so every broken member of a file is named.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from crawler.archive.records import http_head_length, sha1_b32
 
 PAYLOAD_DIGEST_TYPES = ("response", "request", "resource", "metadata", "conversion")
 GZIP_MAGIC = b"\x1f\x8b"
+PIECE = 1 << 16  # bytes fed to the decompressor at a time (a record is usually smaller)
+MEMBER_MAGIC = b"\x1f\x8b\x08"  # gzip magic and its only compression method, deflate
 
 
 @dataclass
@@ -30,43 +33,98 @@ class Member:
     error: str | None = None
 
 
-def iter_members(fh: BinaryIO, chunk: int = 1 << 20) -> Iterator[Member]:
-    """The gzip members of a stream, in order; a broken one ends the iteration with an error."""
-    offset, buf = 0, b""
+class _Window:
+    """The bytes of a stream from ``offset`` on that have been read but not consumed."""
+
+    def __init__(self, fh: BinaryIO, chunk: int):
+        self.fh, self.chunk, self.buf, self.offset, self.ended = fh, chunk, bytearray(), 0, False
+
+    def more(self) -> bool:
+        """Read one more chunk; False at the end of the stream."""
+        if not self.ended:
+            data = self.fh.read(self.chunk)
+            self.ended = not data
+            self.buf += data
+        return not self.ended
+
+    def drop(self, n: int) -> None:
+        del self.buf[:n]
+        self.offset += n
+
+    def rest(self) -> int:
+        """Read to the end; the number of unconsumed bytes."""
+        while self.more():
+            pass
+        return len(self.buf)
+
+
+def _inflate(win: _Window, start: int) -> tuple[bytes | None, int, str | None]:
+    """Decompress the gzip member at ``win.buf[start:]``: (data, length, error), the error
+    ``"truncated"`` when the stream ends inside the member."""
+    d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    out, pos = [], start
     while True:
-        if not buf:
-            buf = fh.read(chunk)
-            if not buf:
-                return
-        if not buf.startswith(GZIP_MAGIC[: len(buf)]) or (len(buf) >= 2 and buf[:2] != GZIP_MAGIC):
-            rest = len(buf) + len(fh.read())
-            yield Member(offset, rest, None, f"trailing garbage at offset {offset}: {rest} bytes "
-                                             "that are not a gzip member")
-            return
-        d = zlib.decompressobj(zlib.MAX_WBITS + 16)
-        out, used = [], 0
-        while not d.eof:
-            if not buf:
-                buf = fh.read(chunk)
-                if not buf:
-                    break
+        if pos >= len(win.buf) and not win.more():
+            return None, pos - start, "truncated"
+        with memoryview(win.buf)[pos:pos + PIECE] as piece:  # no copy; released before the window grows
             try:
-                out.append(d.decompress(buf))
+                out.append(d.decompress(piece))
             except zlib.error as exc:
-                yield Member(offset, used, None, f"bad gzip member at offset {offset}: {exc}")
-                return
+                return None, pos - start, str(exc)
             if d.eof:
-                used += len(buf) - len(d.unused_data)
-                buf = d.unused_data
-            else:
-                used += len(buf)
-                buf = b""
-        if not d.eof:
-            yield Member(offset, used, None, f"truncated: the gzip member at offset {offset} "
-                                             f"ends early (file ends at {offset + used})")
+                return b"".join(out), pos + len(piece) - len(d.unused_data) - start, None
+            pos += len(piece)
+
+
+def _resync(win: _Window) -> int | None:
+    """Where (relative to the window) the next gzip member starts that decompresses without
+    an error (or runs into the end of the file), past the broken one at the window's start."""
+    pos = 1
+    while True:
+        found = win.buf.find(MEMBER_MAGIC, pos)
+        if found < 0:
+            pos = max(1, len(win.buf) - len(MEMBER_MAGIC) + 1)
+            if not win.more():
+                return None
+            continue
+        if _inflate(win, found)[2] in (None, "truncated"):
+            return found
+        pos = found + 1
+
+
+def iter_members(fh: BinaryIO, chunk: int = 1 << 20) -> Iterator[Member]:
+    """The gzip members of a stream, in order. A broken member (bad gzip data, or bytes that are
+    not a gzip member) is yielded with its error and reading resumes at the next gzip member
+    that decompresses, so every fault of a file is named; a member cut off by the end of the
+    file ends the iteration."""
+    win = _Window(fh, chunk)
+    while win.buf or win.more():
+        offset = win.offset
+        if len(win.buf) < 2 and win.more():
+            continue
+        error = "not a gzip member"
+        if win.buf.startswith(GZIP_MAGIC):
+            data, length, error = _inflate(win, 0)
+            if error is None:
+                yield Member(offset, length, data)
+                win.drop(length)
+                continue
+            if error == "truncated":
+                yield Member(offset, length, None, f"truncated: the gzip member at offset {offset} "
+                                                   f"ends early (file ends at {offset + length})")
+                return
+        garbage = error == "not a gzip member"
+        skip = _resync(win)
+        if skip is None:
+            rest = win.rest()
+            yield Member(offset, rest, None, f"trailing garbage at offset {offset}: {rest} bytes that are "
+                         "not a gzip member" if garbage else
+                         f"bad gzip member at offset {offset}: {error} (no gzip member after it)")
             return
-        yield Member(offset, used, b"".join(out))
-        offset += used
+        what = (f"{skip} bytes at offset {offset} that are not a gzip member" if garbage else
+                f"bad gzip member at offset {offset}: {error}")
+        yield Member(offset, skip, None, f"{what}; reading resumes at offset {offset + skip}")
+        win.drop(skip)
 
 
 @dataclass
@@ -181,9 +239,9 @@ def check_warc(source, name: str = "", *, pairing: bool = True) -> WarcCheck:
     try:
         for m in iter_members(reader):
             if m.error:
-                res.errors.append(m.error + " (the rest of the file is not checked)")
+                res.errors.append(m.error)
                 broken = True
-                break
+                continue
             _add_record(res, m)
         while reader.read(1 << 20):  # the whole file's SHA-256, also past a broken member
             pass
@@ -193,7 +251,7 @@ def check_warc(source, name: str = "", *, pairing: bool = True) -> WarcCheck:
         if own:
             fh.close()
     res.size, res.sha256 = reader.size, reader.sha.hexdigest()
-    if pairing and not broken:
+    if pairing and not broken:  # a broken member may have held the partner of any record
         _check_pairing(res)
     return res
 
@@ -205,7 +263,7 @@ def _add_record(res: WarcCheck, m: Member) -> None:
         return
     res.records += 1
     res.by_type[rec.type] = res.by_type.get(rec.type, 0) + 1
-    if res.records == 1 and rec.type != "warcinfo":
+    if m.offset == 0 and rec.type != "warcinfo":
         res.errors.append("first record is not warcinfo")
     rid, uri = rec.get("WARC-Record-ID"), rec.get("WARC-Target-URI")
     if rec.type in ("response", "revisit"):
