@@ -1,5 +1,5 @@
-"""CPU time spent archiving, summed over the threads that do it (writer and upload thread),
-so a crawl can report what archiving costs."""
+"""CPU time spent archiving, summed over the threads that do it (writer and upload thread)
+and the record builds done in worker processes, so a crawl can report what archiving costs."""
 
 from __future__ import annotations
 

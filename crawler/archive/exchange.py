@@ -6,15 +6,16 @@ WARC-Payload-Digest over the bytes after the HTTP head (chunked framing included
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Mapping
+from typing import Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from crawler.archive.records import (
-    HTTP_REQUEST_TYPE, HTTP_RESPONSE_TYPE, REVISIT_PROFILE, dechunked_response_headers,
-    http_bytes, http_head_length, normalize_headers, record_bytes, request_target, sha1_b32,
+    HTTP_REQUEST_TYPE, HTTP_RESPONSE_TYPE, REVISIT_PROFILE, content_encoded, dechunked_response_headers,
+    gzip_member, http_bytes, http_head_length, normalize_headers, record_bytes, request_target, sha1_b32,
 )
 
 #: WARC-Truncated values (WARC 1.1): what cut a response short
@@ -75,10 +76,16 @@ def _common(ex: Exchange, warcinfo_id: str | None) -> list[tuple[str, str]]:
     return fields
 
 
+def payload_digest(ex: Exchange) -> str:
+    """WARC-Payload-Digest of the response (over the bytes after its head), without copying them."""
+    return sha1_b32(memoryview(ex.response)[ex.head_length():])
+
+
 def response_record(ex: Exchange, record_id: str, warcinfo_id: str | None,
-                    extra: Mapping[str, str] | None = None) -> tuple[bytes, str]:
-    """(record bytes, payload digest) of the full response record."""
-    digest = sha1_b32(ex.payload())
+                    extra: Mapping[str, str] | None = None, digest: str | None = None) -> tuple[bytes, str]:
+    """(record bytes, payload digest) of the full response record; ``digest``: the payload
+    digest when it is known already."""
+    digest = digest or payload_digest(ex)
     fields = [("WARC-Type", "response"), ("WARC-Record-ID", record_id), *_common(ex, warcinfo_id)]
     if ex.truncated:
         fields.append(("WARC-Truncated", ex.truncated))
@@ -107,3 +114,34 @@ def request_record(ex: Exchange, response_id: str, warcinfo_id: str | None) -> b
               *_common(ex, warcinfo_id), ("WARC-Concurrent-To", response_id),
               ("WARC-Payload-Digest", sha1_b32(payload)), ("Content-Type", HTTP_REQUEST_TYPE)]
     return record_bytes(fields, ex.request)
+
+
+@dataclass(frozen=True)
+class RecordJob:
+    """What building an exchange's request and full response record needs: plain values, so
+    the work (digests, serialisation, gzip) can run in a worker process."""
+
+    ex: Exchange
+    response_id: str
+    warcinfo_id: str | None
+    digest: str | None  # payload digest, if the writer computed it already (revisit decision)
+    extra: Mapping[str, str] | None
+    levels: tuple[int, int]  # gzip levels: records, responses with a content-encoded payload
+
+
+class BuiltRecords(NamedTuple):
+    request: bytes  # gzip member of the request record
+    response: bytes  # gzip member of the response (or revisit) record
+    digest: str  # the response's payload digest
+    cpu_seconds: float  # spent building them (where it is not metered otherwise: a worker)
+
+
+def build_records(job: RecordJob) -> BuiltRecords:
+    """The gzip members of an exchange's request and full response record."""
+    t0 = time.thread_time()
+    ex = job.ex
+    resp, digest = response_record(ex, job.response_id, job.warcinfo_id, job.extra, job.digest)
+    req = request_record(ex, job.response_id, job.warcinfo_id)
+    level = job.levels[1] if content_encoded(ex.response[:ex.head_length()]) else job.levels[0]
+    return BuiltRecords(gzip_member(req, job.levels[0]), gzip_member(resp, level), digest,
+                        time.thread_time() - t0)

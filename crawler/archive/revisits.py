@@ -52,10 +52,12 @@ class Revisits:
         self.bytes = 0  # gzip members of revisit records
         self.targets_missing = 0  # index entries dropped: their file was not in the store
 
-    def target(self, url: str, body: bytes) -> tuple[RevisitTarget, str] | None:
-        """(original, digest) when ``url`` was archived with this payload before and that
-        record is known to exist; else None (the response is written in full)."""
-        digest = sha1_b32(body)
+    def target(self, url: str, body: bytes | None = None, *, digest: str | None = None
+               ) -> tuple[RevisitTarget, str] | None:
+        """(original, digest) when ``url`` was archived with this payload (``body``, or its
+        ``digest``) before and that record is known to exist; else None (the response is
+        written in full)."""
+        digest = digest or sha1_b32(body)
         with self._lock:
             target = self._local.get((url, digest))
         if target is not None:  # written by this run: in the spool (flushed) or uploaded by us

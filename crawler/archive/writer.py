@@ -21,11 +21,12 @@ from crawler.archive.blobstore import BlobStore
 from crawler.archive.cpu import CpuMeter, cpu_timed
 from crawler.archive.digests import DigestIndex
 from crawler.archive.exchange import (
-    Exchange, new_record_id, reconstructed, request_record, response_record, revisit_record,
+    BuiltRecords, Exchange, RecordJob, build_records, new_record_id, payload_digest, reconstructed, request_record,
+    revisit_record,
 )
 from crawler.archive.records import (
     DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_AGE, DEFAULT_MAX_FILE_SIZE, ENCODED_PAYLOAD_LEVEL,
-    HTTP_CAPTURE_NOTES, WARC_SUFFIX, RecordBuilder, WarcPointer, content_encoded, gzip_member,
+    HTTP_CAPTURE_NOTES, WARC_SUFFIX, RecordBuilder, WarcPointer, gzip_member,
     safe_component, software, utc_stamp, warc_date,
 )
 from crawler.archive.revisits import Revisits
@@ -42,6 +43,19 @@ class _OpenFile:
     warcinfo_id: str = ""
     responses: set = field(default_factory=set)  # record ids of its response/revisit records
     drain_until: float = 0.0
+    inflight: int = 0  # exchanges planned for it whose records are still being built
+
+
+@dataclass
+class WirePlan:
+    """One exchange between :meth:`WarcArchive.plan_wire` and :meth:`WarcArchive.finish_wire`."""
+
+    ex: Exchange
+    file: _OpenFile
+    job: RecordJob
+    revisit: object = None  # the RevisitTarget when the response is written as a revisit
+    original: bool = False  # a full, untruncated response with a payload: a future revisit target
+    built: BuiltRecords | None = None  # built already (revisits)
 
 
 #: seconds a rolled file stays open for metadata records of its responses
@@ -124,7 +138,7 @@ class WarcArchive:
 
     @property
     def cpu_seconds(self) -> float:
-        """CPU time spent archiving, all threads."""
+        """CPU time spent archiving, all threads and record builds in workers."""
         return self.cpu.seconds
 
     @property
@@ -185,7 +199,9 @@ class WarcArchive:
         f = f or self._open
         assert f is not None
         levels = levels or [self.levels[0]] * len(records)
-        members = [gzip_member(r, lv) for r, lv in zip(records, levels)]
+        return self._append_members([gzip_member(r, lv) for r, lv in zip(records, levels)], f)
+
+    def _append_members(self, members: list[bytes], f: _OpenFile) -> list[tuple[int, int]]:
         offset = f.fh.tell()
         spans = []
         for m in members:
@@ -195,8 +211,8 @@ class WarcArchive:
         f.fh.flush()
         if self.fsync:
             os.fsync(f.fh.fileno())
-        f.records += len(records)
-        self.records_written += len(records)
+        f.records += len(members)
+        self.records_written += len(members)
         self.bytes_written += sum(len(m) for m in members)
         return spans
 
@@ -236,33 +252,58 @@ class WarcArchive:
         record (or a revisit record when this URL answered with this payload before).
 
         Returns the pointer of the response (or revisit) record; the bytes are flushed to the
-        OS (and fsynced with ``fsync=True``) before this returns.
+        OS (and fsynced with ``fsync=True``) before this returns. A crawl does this in three
+        steps (:meth:`plan_wire`, :func:`~crawler.archive.exchange.build_records` in a worker
+        process, :meth:`finish_wire`), so that the reactor thread only decides and appends.
         """
+        plan = self.plan_wire(ex, extra_warc_headers)
+        return self.finish_wire(plan, plan.built or build_records(plan.job)._replace(cpu_seconds=0.0))
+
+    @cpu_timed
+    def plan_wire(self, ex: Exchange, extra_warc_headers: Mapping[str, str] | None = None) -> "WirePlan":
+        """The decisions about one exchange: its file (rolled first if due), record id, revisit
+        or not (the payload digest is computed here only for that). A revisit's records (heads
+        only) are built here (``plan.built``); a full response's are built from ``plan.job`` by
+        :func:`~crawler.archive.exchange.build_records`. Then :meth:`finish_wire`."""
         self._maybe_roll()
         f = self._ensure_open()
-        head = ex.head_length()
-        payload = ex.response[head:]
+        head = ex.head_length()  # ValueError without a complete response head
+        original = len(ex.response) > head and not ex.truncated  # a possible revisit target
+        digest = revisit = None
+        if self.revisits is not None and original:
+            digest = payload_digest(ex)
+            revisit = self.revisits.target(ex.url, digest=digest)
         resp_id = new_record_id()
-        revisit = None
-        if self.revisits is not None and payload and not ex.truncated:
-            revisit = self.revisits.target(ex.url, payload)
+        plan = WirePlan(ex, f, RecordJob(ex, resp_id, f.warcinfo_id, digest, extra_warc_headers, self.levels),
+                        revisit=revisit[0] if revisit else None, original=original)
         if revisit is not None:
-            target, digest = revisit
-            resp = revisit_record(ex, resp_id, f.warcinfo_id, digest, target.refers_to(),
-                                  extra_warc_headers)
-            level = self.levels[0]
-        else:
-            resp, digest = response_record(ex, resp_id, f.warcinfo_id, extra_warc_headers)
-            level = self.levels[1] if content_encoded(ex.response[:head]) else self.levels[0]
-        req = request_record(ex, resp_id, f.warcinfo_id)
-        (_, _), (roff, rlen) = self._append_raw([req, resp], [self.levels[0], level])
-        pointer = WarcPointer(f.name, roff, rlen, resp_id, digest,
-                              refers_to=revisit[0].refers_to() if revisit else None)
-        f.responses.add(resp_id)
+            resp = revisit_record(ex, resp_id, f.warcinfo_id, digest, revisit[0].refers_to(), extra_warc_headers)
+            req = request_record(ex, resp_id, f.warcinfo_id)
+            plan.built = BuiltRecords(gzip_member(req, self.levels[0]), gzip_member(resp, self.levels[0]),
+                                      digest, 0.0)
+        f.inflight += 1
+        return plan
+
+    @cpu_timed
+    def finish_wire(self, plan: "WirePlan", built: BuiltRecords) -> WarcPointer:
+        """Append an exchange's records to the file they were planned for, flush, and return
+        the response record's pointer. If that file was closed meanwhile (rolled and drained),
+        the records are planned and built again for the open one (they name its warcinfo)."""
+        f, job = plan.file, plan.job
+        f.inflight -= 1
+        if f.fh.closed:
+            again = self.plan_wire(plan.ex, job.extra)
+            return self.finish_wire(again, again.built or build_records(again.job)._replace(cpu_seconds=0.0))
+        self.cpu.add(built.cpu_seconds)
+        (_, _), (roff, rlen) = self._append_members([built.request, built.response], f)
+        revisit = plan.revisit
+        pointer = WarcPointer(f.name, roff, rlen, job.response_id, built.digest,
+                              refers_to=revisit.refers_to() if revisit else None)
+        f.responses.add(job.response_id)
         if revisit is not None:
             self.revisits.wrote_revisit(rlen)
-        elif self.revisits is not None and payload and not ex.truncated:
-            self.revisits.remember(ex.url, digest, ex.warc_date, pointer)
+        elif self.revisits is not None and plan.original:
+            self.revisits.remember(plan.ex.url, built.digest, plan.ex.warc_date, pointer)
         return pointer
 
     @cpu_timed
@@ -308,7 +349,7 @@ class WarcArchive:
         before once its grace period for late metadata records is over."""
         now = time.monotonic()
         d = self._draining
-        if d is not None and now >= d.drain_until:
+        if d is not None and now >= d.drain_until and not d.inflight:
             self._draining = None
             self._finish(d)
         f = self._open

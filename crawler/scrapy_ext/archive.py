@@ -30,7 +30,10 @@ Responses served from Scrapy's HTTP cache (flag ``cached``) are not archived aga
 For every archived response the middleware sets ``request.meta["warc"]`` (a
 :class:`crawler.archive.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
 the record is flushed before the response continues to the spider, so an item committed later
-always points at bytes that exist.
+always points at bytes that exist. The reactor thread only decides (file, record ids, revisit)
+and appends: the records (block digests, serialisation, gzip) are built in the crawl's worker
+pool (:func:`crawler.archive.exchange.build_records`), small exchanges and those of a crawl
+without a pool on the reactor thread.
 
 Settings: CRAWLER_DATA_DIR (spool = DATA/warc-spool, default archive = DATA/archive),
 CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOINT,
@@ -56,7 +59,7 @@ metadata records (crawl context of an article: ``via``, ``outlink``).
 On ``spider_closed`` the archive is closed (open file rolled, indexed, uploaded, verified) and
 the stats get ``warc/files`` (names of this run's WARC files), ``warc/bytes``,
 ``warc/records``, ``warc/exchanges``, ``warc/cpu_seconds`` (CPU time spent archiving, all
-threads) and ``warc/upload_failed`` (names left in the spool).
+threads and the record builds in worker processes) and ``warc/upload_failed`` (names left in the spool).
 The signal :data:`warc_files_closed` is sent with ``files=[ClosedFile, ...]``.
 """
 
@@ -70,7 +73,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.archive import WarcArchive, WarcPointer
-from crawler.archive.exchange import Exchange
+from crawler.archive.exchange import Exchange, build_records
 from crawler.archive.records import warc_date
 from crawler.scrapy_ext import defaults
 from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
@@ -99,6 +102,9 @@ def scrapy_headers(headers) -> list[tuple[str, str]]:
     return out
 
 
+#: exchanges smaller than this (bytes) have their records built on the reactor thread: handing
+#: them to a worker would cost more than building them
+BUILD_INLINE_BELOW = 16 * 1024
 TICK_SECONDS = 30.0  # how often an idle crawl checks whether the open WARC file is due to roll
 
 
@@ -157,7 +163,7 @@ class WarcCaptureMiddleware:
             request.headers[b"Accept-Encoding"] = b", ".join(kept) or b"identity"
         return None
 
-    def process_response(self, request, response):
+    async def process_response(self, request, response):
         capture = request.meta.pop(WIRE_META, None)
         if "cached" in response.flags or self._closed:
             return response
@@ -168,27 +174,28 @@ class WarcCaptureMiddleware:
             truncated = "length"
         pointer = None
         if capture is not None and capture.head_complete:
-            pointer = self._write_wire(request, capture, truncated)
-        if pointer is None:
+            pointer = await self._write_wire(request, capture, truncated)
+        if pointer is None and not self._closed:
             pointer = self.archive_exchange(request, response)
-        request.meta["warc"] = pointer.to_dict()
+        if pointer is not None:
+            request.meta["warc"] = pointer.to_dict()
         return response
 
-    def process_exception(self, request, exception):
+    async def process_exception(self, request, exception):
         """A download that failed after the response head arrived (cut connection, size
         limit, timeout) is archived with what was received and WARC-Truncated."""
         capture = request.meta.pop(WIRE_META, None)
         if capture is None or self._closed or not capture.head_complete:
             return None
         reason = truncation_reason(exception, capture)
-        pointer = self._write_wire(request, capture, reason)
+        pointer = await self._write_wire(request, capture, reason)
         if pointer is not None:
             request.meta["warc"] = pointer.to_dict()
             if self.stats is not None:
                 self.stats.inc_value(f"warc/truncated/{reason}")
         return None
 
-    def _write_wire(self, request, capture, truncated) -> WarcPointer | None:
+    async def _write_wire(self, request, capture, truncated) -> WarcPointer | None:
         proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
         ex = Exchange(
             url=urldefrag(request.url)[0], request=bytes(capture.sent),
@@ -196,14 +203,35 @@ class WarcCaptureMiddleware:
             ip_address=None if proxied else capture.peer, truncated=truncated,
         )
         try:
-            pointer = self.archive.write_wire(ex)
+            plan = self.archive.plan_wire(ex)
         except ValueError as exc:  # no complete response head: nothing to archive as HTTP
             log.warning("not archived: %s", exc)
             return None
+        built = plan.built or await self._build(plan.job)
+        if self._closed:  # the crawl was stopped meanwhile (shutdown)
+            log.warning("not archived (archive closed during the shutdown): %s", ex.url)
+            return None
+        pointer = self.archive.finish_wire(plan, built)
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
         return pointer
+
+    async def _build(self, job):
+        """The exchange's records, built in a worker process (digests, serialisation and gzip
+        are most of the archive's CPU work); small ones, or all when the crawl has no worker
+        pool or a worker fails, here."""
+        offload = self._offload()
+        if offload is not None and len(job.ex.response) + len(job.ex.request) >= BUILD_INLINE_BELOW:
+            try:
+                return await offload.cpu(build_records, job)
+            except Exception as exc:  # noqa: BLE001  (never lose a record: build it here instead)
+                log.warning("building the WARC records of %s in a worker failed (%r): built here", job.ex.url, exc)
+        return build_records(job)
+
+    def _offload(self):
+        resources = getattr(getattr(self, "crawler", None), "crawl_resources", None)
+        return getattr(resources, "offload", None)
 
     def archive_exchange(self, request, response) -> WarcPointer:
         """Fallback for responses not captured at the connection (another download handler):
