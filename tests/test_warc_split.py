@@ -117,3 +117,21 @@ def test_a_revisit_is_decided_and_built_without_a_worker(tmp_path):
     assert revisit.payload_digest == original.payload_digest and revisit.length < 1000
     [f] = a.close()
     assert check_warc(tmp_path / "a" / "archive" / f.name).ok
+
+
+def test_metadata_records_are_serialised_as_warcio_does(tmp_path):
+    from crawler.archive.records import RecordBuilder, metadata_record_bytes
+
+    builder = RecordBuilder()
+    body = "via: http://www.weserbote.test/rss.xml\r\noutlink: http://www.weserbote.test/straße\r\n".encode()
+    for url in ("http://www.weserbote.test/artikel-1.html", "http://www.weserbote.test/grüße?a=1 b"):
+        for head in ({"WARC-Date": "2026-12-01T10:00:00.000001Z", "WARC-Warcinfo-ID": "<urn:uuid:i>"},
+                     {"WARC-Date": "2026-12-01T10:00:00.000001Z", "WARC-Warcinfo-ID": "<urn:uuid:i>",
+                      "WARC-Concurrent-To": "<urn:uuid:c>"}):
+            rec = builder.create_warc_record(url, "metadata", payload=io.BytesIO(body), length=len(body),
+                                             warc_content_type="application/warc-fields",
+                                             warc_headers_dict=dict(head))
+            rid = rec.rec_headers.get_header("WARC-Record-ID")
+            ours, digest = metadata_record_bytes(url, body, rid, list(head.items()))
+            assert ours == builder.serialize(rec)
+            assert digest == rec.rec_headers.get_header("WARC-Payload-Digest")

@@ -26,7 +26,7 @@ from crawler.archive.exchange import (
 )
 from crawler.archive.records import (
     DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_AGE, DEFAULT_MAX_FILE_SIZE, ENCODED_PAYLOAD_LEVEL,
-    HTTP_CAPTURE_NOTES, WARC_SUFFIX, RecordBuilder, WarcPointer, gzip_member,
+    HTTP_CAPTURE_NOTES, WARC_SUFFIX, RecordBuilder, WarcPointer, gzip_member, metadata_record_bytes,
     safe_component, software, utc_stamp, warc_date,
 )
 from crawler.archive.revisits import Revisits
@@ -331,17 +331,13 @@ class WarcArchive:
             for x in vals:
                 lines.append(f"{k}: {x}\r\n")
         body = "".join(lines).encode("utf-8")
-        hdrs = {"WARC-Date": warc_date(date), "WARC-Warcinfo-ID": f.warcinfo_id}
+        head = [("WARC-Date", warc_date(date)), ("WARC-Warcinfo-ID", f.warcinfo_id)]
         if concurrent_to:
-            hdrs["WARC-Concurrent-To"] = concurrent_to
-        rec = self._builder.create_warc_record(
-            url, "metadata", payload=io.BytesIO(body), length=len(body),
-            warc_content_type="application/warc-fields", warc_headers_dict=hdrs,
-        )
-        rec_id = rec.rec_headers.get_header("WARC-Record-ID")
-        [(off, length)] = self._append_raw([self._builder.serialize(rec)], f=f)
-        return WarcPointer(f.name, off, length, rec_id,
-                           rec.rec_headers.get_header("WARC-Payload-Digest"))
+            head.append(("WARC-Concurrent-To", concurrent_to))
+        rec_id = new_record_id()
+        record, digest = metadata_record_bytes(url, body, rec_id, head)
+        [(off, length)] = self._append_raw([record], f=f)
+        return WarcPointer(f.name, off, length, rec_id, digest)
 
     # -- rolling -------------------------------------------------------------------------------
     def _maybe_roll(self) -> None:
