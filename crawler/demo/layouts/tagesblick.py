@@ -56,10 +56,8 @@ def _footer(r: Residue) -> str:
 """
 
 
-def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
-    r = Residue()
-    section = spec.section_label(art.section)
-    meta = (
+def _article_meta(art, ver, section: str) -> str:
+    return (
         f'<meta property="article:published_time" content="{ver.published}">\n'
         f'<meta property="article:modified_time" content="{ver.lastmod}">\n'
         f'<meta property="article:section" content="{esc(section)}">\n'
@@ -67,12 +65,10 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
         f'<meta name="date" content="{ver.published}">\n'
         f'<meta name="last-modified" content="{ver.lastmod}">\n'
     )
-    out = [_head(ver.title, url, ver.paragraphs[0][:160], "article", meta), _top(spec, r)]
-    date_line = f'<time class="story-date" datetime="{ver.published}">{esc(de_short(ver.published))}</time>'
-    r(de_short(ver.published))
-    if ver.modified:
-        upd = f"Aktualisiert: {de_short(ver.modified)}"
-        date_line += f' <span class="story-updated">| <time datetime="{ver.modified}">{r(upd)}</time></span>'
+
+
+def _story_text(ver, url: str, siblings, r) -> str:
+    """The text blocks, with a "Lesen Sie auch" box after the second."""
     blocks = []
     read_also = [s for s in siblings if s["href"] != url][:3]
     for i, block in enumerate(ver.blocks):
@@ -80,7 +76,20 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
         if i == 1 and read_also:
             items = "".join(f'<li><a href="{esc(s["href"])}">{r(s["title"])}</a></li>' for s in read_also)
             blocks.append(f'<div class="read-also"><div class="read-also-title">{r("Lesen Sie auch")}</div><ul>{items}</ul></div>')
-    body = "\n    ".join(blocks)
+    return "\n    ".join(blocks)
+
+
+def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
+    r = Residue()
+    section = spec.section_label(art.section)
+    meta = _article_meta(art, ver, section)
+    out = [_head(ver.title, url, ver.paragraphs[0][:160], "article", meta), _top(spec, r)]
+    date_line = f'<time class="story-date" datetime="{ver.published}">{esc(de_short(ver.published))}</time>'
+    r(de_short(ver.published))
+    if ver.modified:
+        upd = f"Aktualisiert: {de_short(ver.modified)}"
+        date_line += f' <span class="story-updated">| <time datetime="{ver.modified}">{r(upd)}</time></span>'
+    body = _story_text(ver, url, siblings, r)
     recs = [s for s in siblings if s["href"] != url][-3:]
     rec_html = "".join(
         f'<div class="rec-item"><a href="{esc(s["href"])}"><span class="rec-title">{r(s["title"])}</span></a></div>'

@@ -87,8 +87,8 @@ def _footer(r: Residue) -> str:
 """
 
 
-def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
-    r = Residue()
+def _article_meta(spec, art, ver, url: str) -> str:
+    """The article page's JSON-LD and Open Graph time."""
     ld = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -107,6 +107,12 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
         f'<meta property="article:published_time" content="{ver.published}">\n'
         + json_ld(ld) + "\n"
     )
+    return extra
+
+
+def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
+    r = Residue()
+    extra = _article_meta(spec, art, ver, url)
     out = [_head(ver.title, url, ver.paragraphs[0][:150], "article", extra), _header(spec, r)]
     body = []
     for block in ver.blocks:
@@ -119,23 +125,9 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
     kicker = f'      <p class="topline"><span class="kicker">{r(art.kicker)}</span></p>\n' if art.kicker else ""
     byline = f"Von {art.author} | {de_long(ver.published)}"
     caption = f"<figcaption>{r(art.caption)}</figcaption>" if art.caption else ""
-    related = ""
-    if art.related:
-        lines = []
-        for t in art.related:
-            r(f"Mehr zum Thema –\u00a0{t}")
-            lines.append(f'      <p><strong>Mehr zum Thema</strong> –&nbsp;<a href="{search_href(t)}">{esc(t)}</a></p>')
-        related = "\n".join(lines)
+    related = _related(art, r)
     r(byline)
-    author_box = ""
-    if art.author in AUTHOR_BIOS:
-        author_box = f"""  <aside class="author-box">
-    <img class="avatar" src="/wp-content/uploads/autoren/{art.author.split()[-1].lower()}.jpg" alt="">
-    <p class="author-box-name">{r("Über " + art.author)}</p>
-    <p class="author-box-bio">{r(AUTHOR_BIOS[art.author])}</p>
-    <a class="author-box-link" href="/autor/{art.author.split()[-1].lower()}/">{r("Alle Artikel des Autors")}</a>
-  </aside>
-"""
+    author_box = _author_box(art, r)
     out.append(f"""<main id="primary" class="site-main">
   <article id="post-{art.num}" class="post type-post status-publish">
     <header class="entry-header">
@@ -156,7 +148,35 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
 {related}
     </div>
   </article>
-{author_box}  <aside class="newsletter-box widget">
+""")
+    out.append(author_box + _after_article(r))
+    out.append(_footer(r))
+    return Page("".join(out), r.lines)
+
+
+def _related(art, r) -> str:
+    lines = []
+    for t in art.related:
+        r(f"Mehr zum Thema –\u00a0{t}")
+        lines.append(f'      <p><strong>Mehr zum Thema</strong> –&nbsp;<a href="{search_href(t)}">{esc(t)}</a></p>')
+    return "\n".join(lines)
+
+
+def _author_box(art, r) -> str:
+    if art.author not in AUTHOR_BIOS:
+        return ""
+    return f"""  <aside class="author-box">
+    <img class="avatar" src="/wp-content/uploads/autoren/{art.author.split()[-1].lower()}.jpg" alt="">
+    <p class="author-box-name">{r("Über " + art.author)}</p>
+    <p class="author-box-bio">{r(AUTHOR_BIOS[art.author])}</p>
+    <a class="author-box-link" href="/autor/{art.author.split()[-1].lower()}/">{r("Alle Artikel des Autors")}</a>
+  </aside>
+"""
+
+
+def _after_article(r) -> str:
+    """Newsletter box, ad and comment form below the article, closing ``<main>``."""
+    return f"""  <aside class="newsletter-box widget">
     <h3>{r("Newsletter")}</h3>
     <p>{r(NEWSLETTER)}</p>
     <form action="/newsletter/"><input type="email" placeholder="E-Mail-Adresse"><button>{r("Jetzt anmelden")}</button></form>
@@ -173,9 +193,7 @@ def render_article(spec, art, ver, url: str, edition: int, siblings) -> Page:
     </form>
   </div>
 </main>
-""")
-    out.append(_footer(r))
-    return Page("".join(out), r.lines)
+"""
 
 
 def _teaser_list(teasers) -> str:
