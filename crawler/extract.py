@@ -69,6 +69,18 @@ def _drop(tree, selectors: Sequence[str]) -> None:
                 node.drop_tree()
 
 
+_LEAD_CLASSES: dict[str, bool] = {}  # class attribute -> has a lead class token (pages repeat their classes)
+
+
+def _lead_class(cls: str) -> bool:
+    found = _LEAD_CLASSES.get(cls)
+    if found is None:
+        if len(_LEAD_CLASSES) > 100_000:
+            _LEAD_CLASSES.clear()
+        found = _LEAD_CLASSES[cls] = any(LEAD_CLASS_RE.match(tok) for tok in cls.split())
+    return found
+
+
 def _recover_lead(tree, lines: list[str], description: str | None, title: str | None) -> tuple[int, str] | None:
     """The lead paragraph trafilatura dropped: the block that repeats the meta description, or
     a lead/intro/teaser-classed block, if it sits before the extracted body text. Returns
@@ -84,21 +96,22 @@ def _recover_lead(tree, lines: list[str], description: str | None, title: str | 
     anchor = _norm(lines[anchor_idx])[:25]
     desc = _norm(description or "").rstrip(".…") if description else ""
     desc_key = desc[:50] if len(desc) >= 50 else None
+    # a normalised text holds the anchor only if the raw text holds its first word: a cheap test first
+    anchor_word, desc_word = anchor.split(" ")[0], desc_key.split(" ")[0] if desc_key else None
     desc_el, class_els = None, []
     found_anchor = False
     for node in body.iter():
         if not isinstance(node.tag, str) or node.tag in ("script", "style", "noscript", "template"):
             continue
         text = node.text
-        if text and anchor in _norm(text):
+        if text and anchor_word in text and anchor in _norm(text):
             found_anchor = True
             break
-        if desc_el is None and desc_key and text and desc_key in _norm(text):
+        if desc_el is None and desc_key and text and desc_word in text and desc_key in _norm(text):
             desc_el = node
             continue
         cls = node.get("class")
-        if cls and node.tag in ("p", "div", "h2", "section") and len(class_els) < 5 \
-                and any(LEAD_CLASS_RE.match(tok) for tok in cls.split()):
+        if cls and node.tag in ("p", "div", "h2", "section") and len(class_els) < 5 and _lead_class(cls):
             class_els.append(node)
     candidates = ([desc_el] if desc_el is not None else []) + (class_els if found_anchor else [])
     for el in candidates:
