@@ -34,6 +34,7 @@ class CleanPipeline(StagePipeline):
             line_patterns=portal.residue.line_patterns,
             templates=self.templates,
             learn=self.learn,
+            matches=item.pop("line_matches", None),
         )
         if not result.text.strip():
             self.stats.inc_value("pipeline/clean/empty")

@@ -40,6 +40,8 @@ class ExtractPipeline(StagePipeline):
             self.stats.inc_value(f"pipeline/extract/paywalled/{result.get('paywall')}")
         for key in EXTRACTED_FIELDS:
             item[key] = result.get(key)
+        if result.get("line_matches"):  # the cleaning's one-line rules, run in the worker (crawler.engine.tasks)
+            item["line_matches"] = result["line_matches"]
         self._adopt_declared_canonical(item, result.get("canonical_url"), portal)
         return item
 

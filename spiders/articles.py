@@ -15,7 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.discovery import Candidate, utc_now
 from crawler.engine.offload import InlineOffload
-from crawler.engine.page import analyze_page
+from crawler.engine.tasks import analyze_for_crawl
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.urls import article_id_for, canonicalize_url
 
@@ -35,8 +35,9 @@ class ArticlePages:
             return None
         offload = self.offload or InlineOffload()
         try:
-            return await offload.cpu(analyze_page, response.text, response.url, self.page_options[portal.name],
-                                     article=article, listed=listed)
+            return await offload.cpu(analyze_for_crawl, response.text, response.url, self.page_options[portal.name],
+                                     article=article, listed=listed,
+                                     line_patterns=tuple(portal.residue.line_patterns))
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
         except WorkerDied as exc:

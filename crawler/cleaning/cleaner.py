@@ -107,6 +107,28 @@ def _catalogue(lines: list[str]) -> dict[int, str]:
     return found
 
 
+def _lines(text: str | None) -> list[str]:
+    return [ln for ln in (ln.strip() for ln in (text or "").split("\n")) if ln]
+
+
+def _text_key(text: str | None) -> str:
+    return hashlib.sha1((text or "").encode("utf-8")).hexdigest()
+
+
+def line_matches(text: str, line_patterns: Sequence[str] = ()) -> dict:
+    """What the rules that look at one line at a time find in ``text`` (script fragments, the
+    portal's line patterns, the catalogue): most of the cleaning's CPU, and independent of the
+    learned templates, so a crawl computes it in the worker that extracted the text and hands
+    it to :func:`clean_text` (``matches``)."""
+    lines = _lines(text)
+    pats = _patterns(line_patterns) if line_patterns else ()
+    return {
+        "key": _text_key(text), "patterns": tuple(line_patterns), "script": script_fragments(lines),
+        "portal": {i: f"portal:{p}" for i, ln in enumerate(lines) for p, rx in pats if rx.search(ln)},
+        "catalogue": _catalogue(lines),
+    }
+
+
 def clean_text(
     text: str,
     *,
@@ -117,25 +139,29 @@ def clean_text(
     line_patterns: Sequence[str] = (),
     templates=None,
     learn: bool = False,
+    matches: dict | None = None,
 ) -> CleanResult:
-    """Remove residue lines from ``text`` (one block per line); see the module docstring."""
-    lines = [ln.strip() for ln in (text or "").split("\n")]
-    lines = [ln for ln in lines if ln]
+    """Remove residue lines from ``text`` (one block per line); see the module docstring.
+    ``matches``: :func:`line_matches` of this text and these line patterns, computed before
+    (ignored if it is of another text)."""
+    lines = _lines(text)
     result = CleanResult(text="")
     if not lines:
         return result
+    key = _text_key(text)
+    if not matches or matches.get("key") != key or tuple(matches.get("patterns", ())) != tuple(line_patterns):
+        matches = line_matches(text, line_patterns)
     g = _Guarded(lines, result)
-    g.apply(script_fragments(lines), "script")
+    g.apply(matches["script"], "script")
     if line_patterns:
-        pats = _patterns(line_patterns)
-        g.apply({i: f"portal:{p}" for i, ln in enumerate(lines) for p, rx in pats if rx.search(ln)}, "portal")
+        g.apply(matches["portal"], "portal")
     if templates is not None and portal:
         g.apply({i: f"template:{portal}" for i in templates.match(portal, lines)}, "template")
-    g.apply(_catalogue(lines), "catalogue")
+    g.apply(matches["catalogue"], "catalogue")
     g.apply(positional(lines, g.taken, title, section, authors), "positional")
 
     if learn and templates is not None and portal:
-        templates.learn(portal, lines, page_key=hashlib.sha1(text.encode("utf-8")).hexdigest())
+        templates.learn(portal, lines, page_key=key)
 
     taken = g.taken
     result.removed = [{"line": lines[i], "rule": taken[i]} for i in sorted(taken)]

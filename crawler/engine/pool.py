@@ -17,7 +17,7 @@ import pebble
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = ["crawler.engine.page", "crawler.archive.exchange"]
+PRELOAD = ["crawler.engine.tasks", "crawler.archive.exchange"]
 
 
 class TaskTimeout(Exception):

@@ -1,0 +1,19 @@
+"""The page task a crawl hands to a worker: :func:`crawler.engine.page.analyze_page`, plus, for
+an article, what the cleaning's one-line rules find in its text
+(:func:`crawler.cleaning.cleaner.line_matches`, ``article["line_matches"]``), so that the clean
+stage on the crawl's I/O thread only applies the learned templates, the guards and the
+positional rules."""
+
+from __future__ import annotations
+
+from crawler.cleaning.cleaner import line_matches
+from crawler.engine.page import PageOptions, analyze_page
+
+
+def analyze_for_crawl(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True,
+                      listed: bool = False, line_patterns: tuple[str, ...] = ()) -> dict:
+    page = analyze_page(html, url, options, article=article, listed=listed)
+    fields = page.get("article")
+    if fields and (fields.get("text") or "").strip():
+        fields["line_matches"] = line_matches(fields["text"], line_patterns)
+    return page
