@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime, timezone
 
 from crawler.store.base import (VERSIONED_FIELDS, ArticleStore, ArticleVersion, Change, ClusterAssignment,
@@ -177,7 +177,7 @@ class SQLArticleStore(FeedMixin, CrawlStateMixin, ArticleStore):
         return all(norm(k, current[k]) == norm(k, getattr(v, k)) for k in VERSIONED_FIELDS)
 
     def _insert_version(self, v: ArticleVersion, number: int) -> None:
-        row = asdict(v)
+        row = {f.name: getattr(v, f.name) for f in fields(v)}  # shallow: asdict deep-copied every line
         row["paywalled"] = int(bool(row["paywalled"]))
         for key in JSON_FIELDS:
             row[key] = json.dumps(row[key], ensure_ascii=False) if row[key] is not None else None
