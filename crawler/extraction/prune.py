@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 _HIDDEN = re.compile(r"^(?:hidden|is-hidden|u-hidden|sr-only|visually-?hidden|visuallyhidden|screen-?reader-?(?:text|only)|"
                      r"offscreen|off-screen|invisible)$", re.I)
 _RESPONSIVE_SHOW = re.compile(r"^\w+:(?:block|flex|inline|inline-block|grid|table|contents)$")
@@ -46,6 +48,10 @@ def _why(el) -> str | None:
         if len(_KINDS) > 100_000:
             _KINDS.clear()
         kind = _KINDS[k] = _kind(el, _tokens(el))
+    return _long_enough(el, kind)
+
+
+def _long_enough(el, kind: str | None) -> str | None:
     if kind is None:
         return None
     if kind in ("placeholder", "credit", "box") and len(el.text_content()) > _MAX_CHARS:
@@ -98,22 +104,30 @@ def _uncaptioned(img) -> list:
     return []
 
 
+_CLASSED = etree.XPath("//body//*[@class]")
+_CAPTIONED = etree.XPath("//body//img[@alt or @title]")
+_LISTS = etree.XPath("//body//ul | //body//ol")
+
+
 def prune_chrome(tree) -> dict[str, int]:
     """Drop such elements from ``tree`` in place; returns counts by kind."""
     counts: dict[str, int] = {}
     doomed = []
-    for el in tree.xpath("//body//*[@class]"):
-        if el.tag in _KEEP_TAGS:
+    kinds = _KINDS
+    for el in _CLASSED(tree):
+        tag = el.tag
+        if tag in _KEEP_TAGS:
             continue
-        why = _why(el)
+        kind = kinds.get((tag, el.get("class")), "?")  # the cache first: most classes are nothing
+        why = _why(el) if kind == "?" else _long_enough(el, kind)
         if why:
             doomed.append(el)
             counts[why] = counts.get(why, 0) + 1
-    for img in tree.xpath("//body//img[@alt or @title]"):
+    for img in _CAPTIONED(tree):
         for el in _uncaptioned(img):
             doomed.append(el)
             counts["caption"] = counts.get("caption", 0) + 1
-    for el in tree.xpath("//body//ul | //body//ol"):
+    for el in _LISTS(tree):
         if _link_only_list(el):
             doomed.append(el)
             counts["link_list"] = counts.get("link_list", 0) + 1
