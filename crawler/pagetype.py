@@ -15,6 +15,10 @@ MIN_PARAGRAPH_WORDS = 120
 MIN_LISTED_WORDS = 40  # a page the portal's feed or sitemap lists is an article unless this empty
 
 
+_JSONLD_TEXT = lxml_html.etree.XPath('//script[@type="application/ld+json"]/text()')
+_OG_TYPE = lxml_html.etree.XPath('//meta[@property="og:type"]/@content')
+
+
 def _jsonld_types(doc) -> set[str]:
     types: set[str] = set()
 
@@ -30,7 +34,7 @@ def _jsonld_types(doc) -> set[str]:
             for n in node:
                 walk(n)
 
-    for script in doc.xpath('//script[@type="application/ld+json"]/text()'):
+    for script in _JSONLD_TEXT(doc):
         try:
             walk(json.loads(script))
         except ValueError:
@@ -62,7 +66,7 @@ def is_article_page(html, *, listed: bool = False, article_types=(), force: bool
     types = _jsonld_types(doc)
     if types & (ARTICLE_TYPES | extra):
         return True, "json-ld"
-    og = [v.strip().lower() for v in doc.xpath('//meta[@property="og:type"]/@content')]
+    og = [v.strip().lower() for v in _OG_TYPE(doc)]
     if og and (og[0] == "article" or og[0] in extra):
         return True, "og:type"
     if listed:

@@ -11,11 +11,12 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 _SKIP = ("#", "javascript:", "mailto:", "tel:", "data:", "about:")
+_BASE = etree.XPath("//base/@href")
 _HREFS = etree.XPath("descendant-or-self::a/@href | descendant-or-self::area/@href", smart_strings=False)  # strings only, no element objects
 
 
 def page_base(tree, url: str) -> str:
-    for href in tree.xpath("//base/@href")[:1]:
+    for href in _BASE(tree)[:1]:
         href = href.strip()
         if href:
             return urljoin(url, href)

@@ -10,6 +10,8 @@ from functools import cached_property
 from html import unescape
 from urllib.parse import urlparse
 
+from lxml import etree
+
 from crawler.extraction.marks import Marks, page_marks
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
@@ -76,9 +78,12 @@ def _load_json(raw: str):
     return None
 
 
+_JSONLD = etree.XPath('//script[@type="application/ld+json" or @type="application/json+ld"]')
+
+
 def iter_jsonld(tree):
     """Every JSON-LD object of the page (``@graph`` members and nested main entities too)."""
-    for node in tree.xpath('//script[@type="application/ld+json" or @type="application/json+ld"]'):
+    for node in _JSONLD(tree):
         raw = (node.text or "").strip()
         data = _load_json(raw) if raw else None
         stack = [data] if data is not None else []
