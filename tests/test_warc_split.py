@@ -135,3 +135,27 @@ def test_metadata_records_are_serialised_as_warcio_does(tmp_path):
             ours, digest = metadata_record_bytes(url, body, rid, list(head.items()))
             assert ours == builder.serialize(rec)
             assert digest == rec.rec_headers.get_header("WARC-Payload-Digest")
+
+
+def test_closed_files_are_indexed_where_run_cpu_says_and_here_when_it_fails(tmp_path):
+    from crawler.archive import cdxj_for, cdxj_name
+
+    calls = []
+
+    def elsewhere(fn, *args):
+        calls.append(fn.__name__)
+        return pickle.loads(pickle.dumps(fn(*pickle.loads(pickle.dumps(args)))))
+
+    def broken(fn, *args):
+        raise RuntimeError("pool closed")
+
+    for name, run_cpu in (("pool", elsewhere), ("broken", broken)):
+        a = WarcArchive(tmp_path / name / "spool", LocalBlobStore(tmp_path / name / "archive"), run_id="r",
+                        background_upload=False, run_cpu=run_cpu)
+        a.write_wire(_exchange(1))
+        [f] = a.close()
+        assert f.uploaded
+        warc = tmp_path / name / "archive" / f.name
+        sidecar = (tmp_path / name / "archive" / cdxj_name(f.name)).read_text(encoding="utf-8")
+        assert sidecar == cdxj_for(warc) and "artikel-1.html" in sidecar
+    assert calls == ["index_file"]

@@ -46,3 +46,12 @@ def write_cdxj(warc_path: str | os.PathLike) -> Path:
         os.fsync(fh.fileno())
     os.replace(tmp, dest)
     return dest
+
+
+def index_file(warc_path: str | os.PathLike) -> float:
+    """:func:`write_cdxj` as a task for a worker process: returns the CPU seconds it took."""
+    import time
+
+    t0 = time.thread_time()
+    write_cdxj(warc_path)
+    return time.thread_time() - t0

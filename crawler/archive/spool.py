@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from crawler.archive.blobstore import BlobStore
-from crawler.archive.cdxj import cdxj_name, write_cdxj
+from crawler.archive.cdxj import cdxj_name, index_file, write_cdxj
 from crawler.archive.cpu import CpuMeter, cpu_timed
 from crawler.archive.records import CDXJ_SUFFIX, WARC_SUFFIX
 
@@ -128,7 +128,7 @@ class Shipper:
                  backoff: float = 1.0, background: bool = True,
                  on_shipped: Callable[[str], None] | None = None,
                  on_recovered: Callable[[Path], None] | None = None, cpu: CpuMeter | None = None,
-                 collection=None):
+                 collection=None, run_cpu: Callable | None = None):
         self.spool_dir = Path(spool_dir)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.store = store
@@ -138,6 +138,9 @@ class Shipper:
         self.collection = collection
         self.on_recovered = on_recovered
         self.cpu = cpu or CpuMeter()
+        # run_cpu(fn, *args) -> fn's result, run elsewhere (a crawl: its worker pool), for the
+        # CDXJ index of each file (reading the whole file back); None or a failure: here
+        self.run_cpu = run_cpu
         self._executor = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
                           if background else None)
         self._futures: list[Future] = []
@@ -191,13 +194,22 @@ class Shipper:
         if not warc_path.exists():
             return
         if not idx_path.exists():
-            write_cdxj(warc_path)
+            self._index(warc_path)
         self.store.put_file(warc_path, name)
         self.store.put_file(idx_path, cdxj_name(name))
         self._add_to_collection(name, idx_path)
         idx_path.unlink()
         warc_path.unlink()
         log.info("archived %s to %s", name, self.store.uri)
+
+    def _index(self, warc_path: Path) -> None:
+        if self.run_cpu is not None:
+            try:
+                self.cpu.add(self.run_cpu(index_file, warc_path))
+                return
+            except Exception as exc:  # noqa: BLE001  (the pool is gone or failed: index here)
+                log.warning("indexing %s in a worker failed (%r): indexed here", warc_path.name, exc)
+        write_cdxj(warc_path)
 
     def _add_to_collection(self, name: str, idx_path: Path) -> None:
         if self.collection is None:

@@ -91,6 +91,7 @@ class WarcArchive:
         background_upload: bool = True,
         recover: bool = True,
         collection_index=None,
+        run_cpu=None,
     ):
         self.store = store
         self.run_id = run_id or uuid.uuid4().hex
@@ -110,7 +111,7 @@ class WarcArchive:
             background=background_upload, cpu=self.cpu,
             on_shipped=self.revisits.publish if self.revisits else None,
             collection=collection_index,
-            on_recovered=self.revisits.remember_file if self.revisits else None,
+            on_recovered=self.revisits.remember_file if self.revisits else None, run_cpu=run_cpu,
         )
         self.spool_dir = self.shipper.spool_dir
         self._builder = RecordBuilder()

@@ -43,6 +43,7 @@ def open_archive(crawler) -> WarcArchive:
         fsync=s.getbool("CRAWLER_WARC_FSYNC", defaults.WARC_FSYNC),
         digest_index=digest_index,
         collection_index=collection_index(s, data_dir),
+        run_cpu=lambda fn, *args: run_in_worker(crawler, fn, *args),
     )
 
 
@@ -84,6 +85,17 @@ def _digest_index(s, data_dir, store):
             namespace=store.uri,
         )
     return digest_index
+
+
+def run_in_worker(crawler, fn, *args):
+    """``fn(*args)`` in the crawl's worker pool (the CDXJ index of a closed WARC file reads it
+    all back: CPU off the crawl process), blocking the calling thread; here when the crawl has
+    no pool."""
+    resources = getattr(crawler, "crawl_resources", None)
+    pool = getattr(getattr(resources, "offload", None), "pool", None)
+    if pool is None:
+        return fn(*args)
+    return pool.submit(fn, *args).result()
 
 
 def collection_index(settings, data_dir):
