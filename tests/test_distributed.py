@@ -84,7 +84,13 @@ def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s
     portals.clear_log()
     from crawler.store import open_store
     open_store(store).close()  # the tables, so the API can open the store read-only before the crawl
+    import redis
+
+    workers = redis.Redis.from_url(f"{base}/0")
     with api_server(store, tmp_path) as client:
+        # Both processes join the crawl before any page comes back (one that starts late on a busy
+        # machine would otherwise find the crawl done): the portals hold the first requests.
+        portals.hold()
         outs = [open(tmp_path / f"worker{i}.out", "w+") for i in range(2)]
         procs = [
             subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--sources", str(sources),
@@ -94,6 +100,14 @@ def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s
                              cwd=REPO, env=env, stdout=outs[i], stderr=subprocess.STDOUT, text=True)
             for i in range(2)
         ]
+        deadline = time.monotonic() + 120
+        try:
+            while workers.hlen("newscrawler:news:workers") < 2:
+                assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a crawler did not join"
+                time.sleep(0.1)
+        finally:
+            portals.release()
+            workers.close()
         polled, cursor, during = [], 0, 0
         deadline = time.monotonic() + 300
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
@@ -153,5 +167,11 @@ def test_shared_slots_hold_the_delay_and_the_concurrency_across_processes(redis_
     assert two.take_turn("host-b", 0.0, 1, "r4") > 0  # concurrency 1 in all: r3 is in flight
     one.release("host-b", "r3")
     assert two.take_turn("host-b", 0.0, 1, "r4") == 0
+    # With a delay the turn is held until the exchange is over, and the delay counts from its end.
+    assert one.take_turn("host-c", 0.05, 2, "r5") == 0
+    time.sleep(0.1)
+    assert two.take_turn("host-c", 0.05, 2, "r6") > 0  # r5 is still out, though its delay has passed
+    one.release("host-c", "r5", 0.05)
+    assert 0 < two.take_turn("host-c", 0.05, 2, "r6") <= 0.05
     one.close()
     two.close()

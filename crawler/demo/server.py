@@ -118,6 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         host, path, url = self._target()
         owner = self.server.owner
+        owner._open.wait()
         edition = owner.edition
         spec = BY_HOST.get(host)
         if spec is None:
@@ -211,6 +212,8 @@ class DemoPortals:
         self._lock = threading.Lock()
         self._gz_cache: dict[int, bytes] = {}
         self.request_log: list[dict] = []
+        self._open = threading.Event()  # cleared by hold(): requests wait before they are served
+        self._open.set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.proxy_url: str | None = None
@@ -228,7 +231,16 @@ class DemoPortals:
         self._thread.start()
         return self.proxy_url
 
+    def hold(self) -> None:
+        """Requests from now on wait (unlogged, unanswered) until :meth:`release`; for tests that
+        need several clients running before any of them gets a response."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def stop(self) -> None:
+        self._open.set()
         server, self._server = self._server, None
         if server is None:
             return
