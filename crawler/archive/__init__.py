@@ -6,7 +6,9 @@ Modules, one concept each:
 * :mod:`~crawler.archive.records`: constants, :class:`WarcPointer`, header helpers, record
   serialisation and per-record gzip members;
 * :mod:`~crawler.archive.writer`: :class:`WarcArchive`, exchanges and metadata into rolling
-  ``.warc.gz`` files;
+  ``.warc.gz`` files; :mod:`~crawler.archive.rolling`: when its files roll (size, age) and
+  drain; :mod:`~crawler.archive.planning`: an exchange in three steps (plan, build in a
+  worker, finish);
 * :mod:`~crawler.archive.spool`: closed files waiting in the spool, crash repair, verified
   upload (:class:`Shipper`);
 * :mod:`~crawler.archive.revisits` and :mod:`~crawler.archive.digests`: revisit records and
