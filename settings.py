@@ -15,6 +15,7 @@ Endpoints and locations come from the environment so one checkout serves many de
 import os
 
 from crawler import config as portal_config
+from crawler import crawl_defaults
 from crawler.scrapy_ext import defaults as adaptor_defaults
 from crawler.dedup import params as dedup_params
 
@@ -48,12 +49,12 @@ CRAWLER_WARC_DIGEST_INDEX = os.environ.get("CRAWLER_WARC_DIGEST_INDEX")
 # Shipping adds each WARC file's captures to <data dir>/archive-index.sqlite (crawler archive
 # find/get/wacz, crawler web); False leaves it to `crawler archive index`.
 CRAWLER_COLLECTION_INDEX = adaptor_defaults.COLLECTION_INDEX  # True
-CRAWLER_GONE_RETRY_DAYS = 7  # refetch URLs that answered 404/410 after this many days
-CRAWLER_RETRY_LIMIT = 1000  # article fetches that failed before, retried per crawl at most
+CRAWLER_GONE_RETRY_DAYS = crawl_defaults.GONE_RETRY_DAYS  # 7: refetch URLs that answered 404/410 after this many days
+CRAWLER_RETRY_LIMIT = crawl_defaults.RETRY_LIMIT  # 1000: article fetches that failed before, retried per crawl at most
 # Fetch (and archive) the stylesheets of article pages on the portal's hosts, once per crawl, so
 # replays of the archived pages (crawler web, pywb, ReplayWeb.page) render with their styles.
-CRAWLER_PAGE_REQUISITES = True
-CRAWLER_LEARN_TEMPLATES = True  # learn recurring per-portal residue lines during crawls
+CRAWLER_PAGE_REQUISITES = crawl_defaults.PAGE_REQUISITES  # True
+CRAWLER_LEARN_TEMPLATES = crawl_defaults.LEARN_TEMPLATES  # True: learn recurring per-portal residue lines during crawls
 # Near-duplicate index: a directory (default <data dir>/dedup) or redis://host:port/db shared by
 # several crawler processes; stories older than the window are no longer matched (kept in store).
 CRAWLER_DEDUP_INDEX = os.environ.get("CRAWLER_DEDUP_INDEX")
@@ -86,7 +87,7 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
-DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_MAXSIZE = crawl_defaults.DOWNLOAD_MAXSIZE  # 32 MiB
 # Scrapy stops downloading while the responses in the spider/pipelines exceed this (default 5 MB):
 # one big page in a worker would otherwise hold up every other download (tests/test_hostile.py).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 4 * DOWNLOAD_MAXSIZE
@@ -98,7 +99,7 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Encoding": "gzip, deflate",
 }
 TELNETCONSOLE_ENABLED = False
-REDIRECT_MAX_TIMES = 5
+REDIRECT_MAX_TIMES = crawl_defaults.REDIRECT_MAX_TIMES  # 5
 CRAWLER_ROBOTS_RETRY_AFTER = adaptor_defaults.ROBOTS_RETRY_AFTER  # 600 seconds: an unreachable robots.txt (5xx, no answer) is asked again
 CRAWLER_ROBOTS_MAX_AGE = adaptor_defaults.ROBOTS_MAX_AGE  # 86400 seconds a host's robots.txt rules are used before asking again
 

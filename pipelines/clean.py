@@ -2,13 +2,14 @@
 
 from scrapy.exceptions import DropItem
 
+from crawler import crawl_defaults
 from crawler.cleaning import clean_text
 from crawler.engine.offload import InlineOffload
 from pipelines._base import StagePipeline
 
 
 class CleanPipeline(StagePipeline):
-    def __init__(self, *, templates, learn: bool = True, offload=None, **base):
+    def __init__(self, *, templates, learn: bool = crawl_defaults.LEARN_TEMPLATES, offload=None, **base):
         super().__init__(**base)
         self.templates = templates  # crawler.cleaning.templates.TemplateStore
         self.learn = learn
@@ -18,7 +19,7 @@ class CleanPipeline(StagePipeline):
     def collaborators(cls, crawler) -> dict:
         return {
             "templates": cls.resources(crawler).templates,
-            "learn": crawler.settings.getbool("CRAWLER_LEARN_TEMPLATES", True),
+            "learn": crawler.settings.getbool("CRAWLER_LEARN_TEMPLATES", crawl_defaults.LEARN_TEMPLATES),
             "offload": cls.resources(crawler).offload,
         }
 

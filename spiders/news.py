@@ -24,6 +24,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler import crawl_defaults as defaults
 from crawler.config import load_sources
 from crawler.discovery import Candidate, CrawlLedger, keep_announced_lastmods, utc_now
 from crawler.engine.offload import InlineOffload
@@ -53,8 +54,9 @@ class NewsSpider(ArticlePages, scrapy.Spider):
 
     def __init__(self, *args, portal: str | None = None, sources=None, store=None, stats=None, archive=None, run_id=None,
                  offload=None, page_max_bytes: int | None = None,
-                 max_redirects: int = 5, retry_limit: int = 1000, gone_retry_days: float = 7,
-                 max_size: int = 32 * 1024 * 1024, page_requisites: bool = True, **kwargs):
+                 max_redirects: int = defaults.REDIRECT_MAX_TIMES, retry_limit: int = defaults.RETRY_LIMIT,
+                 gone_retry_days: float = defaults.GONE_RETRY_DAYS, max_size: int = defaults.DOWNLOAD_MAXSIZE,
+                 page_requisites: bool = defaults.PAGE_REQUISITES, **kwargs):
         """Collaborators may be given directly (unit tests hand in fakes); a crawl gets them
         from the crawl job extension (:mod:`crawler.scrapy_ext.resources`)."""
         super().__init__(*args, **kwargs)
@@ -84,11 +86,12 @@ class NewsSpider(ArticlePages, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         settings = crawler.settings
-        kwargs.setdefault("max_redirects", settings.getint("REDIRECT_MAX_TIMES", 5))
-        kwargs.setdefault("retry_limit", settings.getint("CRAWLER_RETRY_LIMIT", 1000))
-        kwargs.setdefault("gone_retry_days", settings.getfloat("CRAWLER_GONE_RETRY_DAYS", 7))
+        # REDIRECT_MAX_TIMES and DOWNLOAD_MAXSIZE always have a value (Scrapy's defaults)
+        kwargs.setdefault("max_redirects", settings.getint("REDIRECT_MAX_TIMES"))
+        kwargs.setdefault("retry_limit", settings.getint("CRAWLER_RETRY_LIMIT", defaults.RETRY_LIMIT))
+        kwargs.setdefault("gone_retry_days", settings.getfloat("CRAWLER_GONE_RETRY_DAYS", defaults.GONE_RETRY_DAYS))
         kwargs.setdefault("max_size", settings.getint("DOWNLOAD_MAXSIZE"))
-        kwargs.setdefault("page_requisites", settings.getbool("CRAWLER_PAGE_REQUISITES", True))
+        kwargs.setdefault("page_requisites", settings.getbool("CRAWLER_PAGE_REQUISITES", defaults.PAGE_REQUISITES))
         spider = super().from_crawler(crawler, *args, **kwargs)
         names = spider._portal_arg or settings.getlist("CRAWLER_PORTALS")
         spider.use_sources(load_sources(settings.get("CRAWLER_SOURCES")).select(names))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from crawler.crawl_defaults import GONE_RETRY_DAYS
 from crawler.store.base import UrlState
 
 DROPPED_RETRY = timedelta(hours=24)  # a dropped page a feed lists again: fetched again after this
 
 
 def needs_fetch(
-    state: UrlState | None, lastmod: str | None, *, now: datetime | None = None, gone_retry_days: float = 7,
-    listed: bool = False,
+    state: UrlState | None, lastmod: str | None, *, now: datetime | None = None,
+    gone_retry_days: float = GONE_RETRY_DAYS, listed: bool = False,
 ) -> tuple[bool, str]:
     """Should a crawl fetch this article URL? Returns the decision and why.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from crawler.crawl_defaults import GONE_RETRY_DAYS
 from crawler.discovery.fetch import needs_fetch
 from crawler.store.base import UrlState
 from crawler.urls import canonicalize_url
@@ -39,7 +40,7 @@ class Decision(NamedTuple):
 
 
 class CrawlLedger:
-    def __init__(self, *, gone_retry_days: float = 7, clock=utc_now):
+    def __init__(self, *, gone_retry_days: float = GONE_RETRY_DAYS, clock=utc_now):
         self.gone_retry_days = gone_retry_days
         self.clock = clock
         self.started_at = clock()
