@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the visitor and never select content.
@@ -35,3 +36,13 @@ def canonicalize_url(url: str) -> str:
 def article_id_for(canonical_url: str) -> str:
     """A short, stable identifier of an article, derived from its canonical URL."""
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

@@ -10,10 +10,11 @@ default; any other address needs a token (``--token`` or ``$CRAWLER_WEB_TOKEN``)
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from pathlib import Path
+
+from crawler.urls import is_loopback_host
 
 TOKEN_ENV = "CRAWLER_WEB_TOKEN"
 DEFAULT_PORT = 8642
@@ -39,15 +40,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def build_context(args):
     from crawler.commands.archive import _open_store
     from crawler.store import store_uri
@@ -67,7 +59,7 @@ def run(args) -> int:
     from crawler.web.app import create_app
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
-    if not _loopback(args.host) and not token:
+    if not is_loopback_host(args.host) and not token:
         print(f"crawler web: binding {args.host} needs a token (--token or ${TOKEN_ENV})", file=sys.stderr)
         return 2
     try:

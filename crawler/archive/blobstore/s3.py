@@ -24,15 +24,9 @@ SHA256_META = "sha256"
 
 
 def _is_loopback(endpoint_url: str | None) -> bool:
-    import ipaddress
+    from crawler.urls import is_loopback_host
 
-    host = urlparse(endpoint_url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlparse(endpoint_url or "").hostname)
 
 
 def s3_client_config(
