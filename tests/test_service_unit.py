@@ -3,7 +3,11 @@ the progress line."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
+import time
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -127,3 +131,44 @@ def test_progress_line():
 
     line = progress_line({"downloader/response_count": 120, "store/new": 7, "log_count/ERROR": 1}, 60.0, 2)
     assert line == "pages 120 | articles 7 new, 0 updated | dropped 0 | errors 1 | 120 pages/min | upload backlog 2"
+
+
+class JobLog:
+    """A job registry that remembers each write: method, thread, the record's status and stats."""
+
+    def __init__(self):
+        self.writes = []
+
+    def start_job(self, job):
+        self.writes.append(("start", threading.current_thread().name, job.run_id, job.status, dict(job.stats)))
+
+    def finish_job(self, job):
+        time.sleep(0.01)  # a slow disk: the reactor thread goes on meanwhile
+        self.writes.append(("finish", threading.current_thread().name, job.run_id, job.status, dict(job.stats)))
+
+
+def test_serve_writes_job_records_off_the_reactor_thread_in_order():
+    from scrapy.utils.test import get_crawler
+
+    from crawler.scrapy_ext.serve import ServeExtension
+
+    crawler = get_crawler(settings_dict={"CRAWLER_SERVE": True, "CRAWLER_JOB_STATS_INTERVAL": 0.001})
+    ext = ServeExtension(crawler)
+    io = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="crawl-io")
+    ext.store, ext.offload = JobLog(), SimpleNamespace(io_executor=io)
+    ext.spider = SimpleNamespace(begin_cycle=lambda name: [], end_cycle=lambda name: None)
+    ext.timetable = PortalTimetable.for_sources(parse_sources("[[portal]]\nname='a'\nfeeds=['http://a.test/f']\n"))
+    crawler.engine = SimpleNamespace(crawl=lambda request: None)
+    ext._start("a")
+    run_id = ext.cycles["a"].job.run_id
+    crawler.stats.set_value("portal/a/pages", 3)
+    ext._live_counts()  # a live write of the running cycle
+    crawler.stats.set_value("portal/a/pages", 5)
+    ext._finish("a")
+    io.shutdown(wait=True)  # what closing the crawl's resources does before the store closes
+    writes = ext.store.writes
+    assert [(w[0], w[1].startswith("crawl-io"), w[2]) for w in writes] == [
+        ("start", True, run_id), ("finish", True, run_id), ("finish", True, run_id)], writes
+    # each write has the record as it was when asked for; the final one comes last
+    assert [w[3] for w in writes] == ["running", "running", "finished"]
+    assert (writes[1][4]["downloader/response_count"], writes[2][4]["downloader/response_count"]) == (3, 5)

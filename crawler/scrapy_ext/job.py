@@ -75,10 +75,15 @@ class CrawlJobExtension:
             self._live.start(self.live_interval, now=False)
 
     def _write_live_stats(self):
-        from twisted.internet import threads
+        import copy
+
+        from crawler.scrapy_ext.offload import deferred_from_future
 
         self.job.stats = _plain(self.crawler.stats.get_stats())
-        d = threads.deferToThread(self.store.finish_job, self.job)  # status still "running"
+        # on the crawl's I/O thread (one thread, in order): never after the final record, which
+        # engine_stopped writes there too; a copy, as the record is now
+        future = self.resources.offload.io_executor.submit(self.store.finish_job, copy.deepcopy(self.job))
+        d = deferred_from_future(future)  # status still "running"
         d.addErrback(lambda f: logger.debug("live job stats not written: %s", f.value))
         return d
 
@@ -111,8 +116,8 @@ class CrawlJobExtension:
         self.job.warc_files = list(stats.get("warc/files", []))
         if getattr(self.crawler, "disk_full", None):
             self.disk_guard.release_reserve()  # room for the job record
-        try:
-            self.store.finish_job(self.job)
+        try:  # after the live writes queued on the I/O thread (the engine has stopped: waiting is fine)
+            self.resources.offload.io_executor.submit(self.store.finish_job, self.job).result()
         except Exception as exc:  # a full disk: the record could not be written
             logger.critical("job record of run %s not written: %s", self.run_id, exc)
         finally:

@@ -6,7 +6,9 @@ not per cycle. Every second :class:`ServeExtension` ends the cycles whose work i
 request of the portal scheduled, downloading or being processed) and starts the cycles that
 are due (:class:`crawler.service.scheduler.PortalTimetable`: never two of one portal at once).
 Every cycle is a job record of its own (portal, counts, status) written when it ends; while it
-runs ``crawler jobs`` shows it as running.
+runs ``crawler jobs`` shows it as running. The records are written on the crawl's I/O thread
+(one thread: in the order they were asked for, a cycle's start before its live counts before its
+end), each as it was when asked for, never on the reactor thread.
 
 :class:`ServeScheduler` is Scrapy's scheduler counting pending requests per portal, with feeds,
 sitemaps and start pages first and articles newest announced first.
@@ -17,6 +19,7 @@ portal, overriding sources.toml), CRAWLER_SERVE_TICK (seconds, default 1).
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import socket
@@ -91,6 +94,7 @@ class ServeExtension:
         self.timetable: PortalTimetable | None = None
         self.spider = None
         self.store = None
+        self.offload = None  # the crawl's ReactorOffload: job records go to its I/O thread
         self._loop = None
         self.closing = False
         self.live_interval = settings.getfloat("CRAWLER_JOB_STATS_INTERVAL") or float("inf")
@@ -116,6 +120,7 @@ class ServeExtension:
         resources = crawl_resources(self.crawler)  # opened by the crawl job extension
         self.archive_uri = self.archive_uri or resources.archive_uri
         self.store = resources.store
+        self.offload = resources.offload
         self.timetable = PortalTimetable.for_sources(spider.sources, self.override)
         for name, state in self.timetable.portals.items():
             logger.info("serving portal %s: schedule %r", name, state.schedule.text)
@@ -173,10 +178,7 @@ class ServeExtension:
         stats = self.crawler.stats.get_stats()
         for name, cycle in self.cycles.items():
             cycle.job.stats = self._cycle_stats(name, cycle, stats)
-            try:
-                self.store.finish_job(cycle.job)  # status still "running"
-            except Exception as exc:  # noqa: BLE001
-                logger.debug("live counts of cycle %s not written: %s", cycle.job.run_id, exc)
+            self._write_job("finish_job", cycle.job, logging.DEBUG, "live counts of cycle %s not written: %s")
 
     def _busy(self, name: str) -> bool:
         if self.crawler.__dict__.get("serve_pending", Counter())[name] > 0:
@@ -194,7 +196,7 @@ class ServeExtension:
         stats = self.crawler.stats.get_stats()
         job = JobRecord(run_id=run_id, started_at=utc_now(), portals=[name], archive=self.archive_uri,
                         host=socket.gethostname(), pid=os.getpid())
-        self.store.start_job(job)
+        self._write_job("start_job", job, logging.ERROR, "job record of cycle %s not started: %s")
         self.cycles[name] = _Cycle(job, portal_counters(stats, name), int(stats.get("log_count/ERROR", 0)))
         self.timetable.started(name, run_id)
         self.crawler.portal_run_ids[name] = run_id
@@ -238,9 +240,25 @@ class ServeExtension:
         self.crawler.stats.set_value(f"serve/{name}/last_cycle_end", job.ended_at)
         if status == "finished" and errors == 0:
             self.crawler.stats.set_value(f"serve/{name}/last_success", job.ended_at)
-        try:
-            self.store.finish_job(job)
-        except Exception as exc:  # noqa: BLE001 - e.g. a full disk
-            logger.critical("job record of cycle %s not written: %s", job.run_id, exc)
+        self._write_job("finish_job", job, logging.CRITICAL, "job record of cycle %s not written: %s")  # e.g. a full disk
         logger.info("cycle %s of portal %s %s: %d pages, %d new, %d updated", job.run_id, name, status,
                     delta["pages"], delta["new"], delta["new_version"])
+
+    def _write_job(self, method: str, job: JobRecord, level: int, failed: str) -> None:
+        """``store.<method>(job)`` on the crawl's I/O thread with a copy of ``job`` as it is now;
+        its one thread keeps the order of the calls (and of the store's other writes). Spider
+        closing waits for it: the I/O thread is shut down (its queue done) before the store closes."""
+        write = getattr(self.store, method)
+        snapshot = copy.deepcopy(job)
+
+        def log_failure(exc: BaseException) -> None:
+            logger.log(level, failed, job.run_id, exc)
+
+        if self.offload is None:  # no crawl resources (tests): inline
+            try:
+                write(snapshot)
+            except Exception as exc:  # noqa: BLE001 - recorded, the service goes on
+                log_failure(exc)
+            return
+        future = self.offload.io_executor.submit(write, snapshot)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception() is None or log_failure(f.exception()))
