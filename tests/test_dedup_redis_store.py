@@ -47,6 +47,53 @@ def test_a_flushed_index_is_refilled_from_the_store(tmp_path, redis_url):
     store.close()
 
 
+class CountingStore:
+    """The store, counting how its current versions are loaded."""
+
+    def __init__(self, store):
+        self.store, self.one, self.batches = store, 0, []
+
+    def current_version(self, article_id):
+        self.one += 1
+        return self.store.current_version(article_id)
+
+    def current_versions(self, article_ids):
+        self.batches.append(len(article_ids))
+        return self.store.current_versions(article_ids)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_the_refill_loads_versions_in_batches_and_skips_old_stories(tmp_path, redis_url, monkeypatch):
+    from crawler.dedup import consistency
+    from crawler.store import ArticleVersion, ClusterAssignment
+
+    store, index = _stored(tmp_path, "a", redis_url)
+    check_shared_index(index, store)
+    for n, (aid, published) in enumerate([("old", "2025-01-10T10:00:00+01:00")] + [
+            (f"a{i}", f"2026-11-2{i}T10:00:00+01:00") for i in range(1, 5)]):
+        text = _text(10 + n)
+        d = index.add(aid, text, published=published)
+        store.save_article(ArticleVersion(article_id=aid, canonical_url=f"http://a.test/{aid}", url=f"http://a.test/{aid}",
+                                          portal="a", fetched_at="2026-11-25T12:00:00+00:00", text=text,
+                                          text_hash=f"h{aid}", published=published),
+                           ClusterAssignment(d.cluster_id, d.representative, reason=d.reason))
+    index.close()
+    redis.Redis.from_url(redis_url).flushdb()
+    index = open_index(redis_url, prefix="t")
+    index.add("fresh", _text(99), published="2026-11-26T10:00:00+01:00")  # decided, not stored (yet)
+    monkeypatch.setattr(consistency, "VERSION_BATCH", 2, raising=False)
+    counting = CountingStore(store)
+    report = check_shared_index(index, counting, where="redis")
+    # The same outcome as one version at a time: inside the window, in the order first stored;
+    # the story from January is outside the window (30 days before the newest activity).
+    assert report.added == ["a1", "a2", "a3", "a4"] and report.extra == ["fresh"]
+    assert (counting.one, counting.batches) == (0, [2, 2, 1])  # one query per batch, none per article
+    index.close()
+    store.close()
+
+
 def test_an_index_of_another_store_is_refused(tmp_path, redis_url):
     store, index = _stored(tmp_path, "a", redis_url)
     check_shared_index(index, store)

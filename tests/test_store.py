@@ -52,6 +52,15 @@ def test_new_article_versions_and_monotonic_seq(store):
     assert store.counts()["versions"] == 2
 
 
+def test_current_versions_of_many_articles_in_one_call(store):
+    store.save_article(version("a1", "Erster Text."), ClusterAssignment("c1", "a1"))
+    store.save_article(version("a1", "Erster Text. Update."), ClusterAssignment("c1", "a1"))
+    store.save_article(version("b1", "Anderer Text."), ClusterAssignment("c2", "b1"))
+    got = store.current_versions(["b1", "missing", "a1"])
+    assert got == {a: store.current_version(a) for a in ("a1", "b1")} and got["a1"].text == "Erster Text. Update."
+    assert store.current_versions([]) == {}
+
+
 def test_representative_change_bumps_seq_of_both_members(store):
     store.save_article(version("late", "Bericht", published="2026-11-23T12:00:00+01:00"), ClusterAssignment("c", "late"))
     before = store.max_seq()

@@ -41,6 +41,7 @@ from crawler.preflight import PreflightError
 logger = logging.getLogger(__name__)
 
 EXTRA_TOLERATED = 100  # articles only the index has, kept with a warning (or 1 % of the index)
+VERSION_BATCH = 500  # current versions loaded from the store per query while adding what the index lacks
 
 
 class IndexMismatch(PreflightError):
@@ -92,14 +93,23 @@ def _foreign(extra: list[str], total: int, where: str) -> IndexMismatch | None:
         "index of this store, or move the index directory away to rebuild it from the store")
 
 
+def _current_versions(store, article_ids: list[str]):
+    """``(article_id, current version or None)`` in the order of ``article_ids``, loaded
+    ``VERSION_BATCH`` at a time (one store query each, not one per article)."""
+    for start in range(0, len(article_ids), VERSION_BATCH):
+        chunk = article_ids[start:start + VERSION_BATCH]
+        versions = store.current_versions(chunk)
+        for article_id in chunk:
+            yield article_id, versions.get(article_id)
+
+
 def _add_from_store(index, store, lacking: set[int], horizon: int | None = None, *, renew=None) -> list[str]:
     """Add the stored articles whose id hashes are in ``lacking`` to ``index`` in the order
     they were first stored (their current versions; those published before ``horizon``, the
     index's window, are left out). Returns the ids added."""
     added = []
     order = [a for a in _first_stored_order(store) if xxhash.xxh64_intdigest(a.encode("utf-8")) in lacking]
-    for n, article_id in enumerate(order, start=1):
-        version = store.current_version(article_id)
+    for n, (article_id, version) in enumerate(_current_versions(store, order), start=1):
         if version is None:
             continue
         published = _published(version)

@@ -151,6 +151,10 @@ class ArticleStore(ABC):
     @abstractmethod
     def current_version(self, article_id: str) -> ArticleVersion | None: ...
 
+    def current_versions(self, article_ids: list[str]) -> dict[str, ArticleVersion]:
+        """The current versions of the stored ones of ``article_ids`` (the SQL stores: one query)."""
+        return {a: v for a in article_ids if (v := self.current_version(a)) is not None}
+
     @abstractmethod
     def save_article(self, version: ArticleVersion, cluster: ClusterAssignment) -> SaveResult:
         """Store a new article or a new version of a known one and apply its cluster decision."""

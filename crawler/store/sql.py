@@ -126,6 +126,23 @@ class SQLArticleStore(FeedMixin, CrawlStateMixin, ArticleStore):
         portal, canonical_url = d.pop("portal"), d.pop("canonical_url")
         return self._version_from_row(d, portal, canonical_url)
 
+    def current_versions(self, article_ids: list[str]) -> dict[str, ArticleVersion]:
+        """The current versions of the stored ones of ``article_ids``, in one query (callers
+        chunk: a few hundred ids at a time)."""
+        if not article_ids:
+            return {}
+        rows = self._all(
+            "SELECT a.portal, a.canonical_url, v.* FROM articles a JOIN versions v "
+            "ON v.article_id = a.article_id AND v.version = a.current_version "
+            f"WHERE a.article_id IN ({', '.join('?' * len(article_ids))})",
+            tuple(article_ids),
+        )
+        out = {}
+        for d in rows:
+            portal, canonical_url = d.pop("portal"), d.pop("canonical_url")
+            out[d["article_id"]] = self._version_from_row(d, portal, canonical_url)
+        return out
+
     def versions(self, article_id: str) -> list[ArticleVersion]:
         head = self._one("SELECT portal, canonical_url FROM articles WHERE article_id=?", (article_id,))
         if head is None:
