@@ -186,6 +186,66 @@ def test_feed_redirect_to_another_host_is_never_followed(make_portal, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]  # a decision, not an error
 
 
+def neighbour(make_portal):
+    """A second portal of the same crawl, ``nachbar`` on ``localhost`` (the same loopback server
+    under another host name): inside the crawl's allowed domains (so Scrapy's own offsite filter
+    lets requests to it pass) but outside portal ``hostil``'s. Returns its server, its base URL
+    and its ``[[portal]]`` table."""
+    server = make_portal({"/robots.txt": (200, b"", "text/plain"), "/nachbar.xml": None})
+    base = server.base.replace("127.0.0.1", "localhost")
+    server.routes["/nachbar.xml"] = (200, rss(base, ["/artikel/8.html"]), "application/rss+xml")
+    server.routes["/artikel/8.html"] = html(article(8))
+    table = (f'\n[[portal]]\nname = "nachbar"\nallowed_domains = ["localhost"]\n'
+             f'feeds = ["{base}/nachbar.xml"]\narticle_pattern = \'/artikel/\'\n')
+    return server, base, table
+
+
+def test_redirects_of_sitemaps_start_pages_and_articles_to_another_portal_are_never_followed(make_portal, tmp_path):
+    elsewhere, offsite, nachbar = neighbour(make_portal)
+
+    def moved(path):
+        return 301, b"", "text/html", {"Location": offsite + path}
+
+    portal = make_portal({
+        "/robots.txt": (200, b"", "text/plain"),
+        "/feed.xml": None,
+        "/sitemap.xml": moved("/sitemap.xml"),
+        "/start.html": moved("/start.html"),
+        "/artikel/1.html": html(article(1)),
+        "/artikel/2.html": moved("/artikel/2.html"),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html", "/artikel/2.html"]), "application/rss+xml")
+    sources = portal.sources(tmp_path, sitemaps=["/sitemap.xml"],
+                             extra=f'start_pages = ["{portal.base}/start.html"]\n{nachbar}')
+    data = tmp_path / "data"
+    proc = crawl(sources, data)
+    assert {"/sitemap.xml", "/start.html", "/artikel/2.html"} <= set(portal.hits), portal.hits
+    assert set(elsewhere.hits) == {"/robots.txt", "/nachbar.xml", "/artikel/8.html"}, elsewhere.hits
+    log = log_of(data)
+    for path in ("/sitemap.xml", "/start.html", "/artikel/2.html"):
+        assert f"to {offsite}{path} leaves portal hostil" in log, path
+    assert set(exported(data)) == {portal.base + "/artikel/1.html", offsite + "/artikel/8.html"}
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_a_robots_txt_redirect_to_another_portal_is_not_followed_and_disallows_everything(make_portal, tmp_path):
+    elsewhere, offsite, nachbar = neighbour(make_portal)
+    portal = make_portal({
+        "/robots.txt": (301, b"", "text/html", {"Location": offsite + "/hostil-robots.txt"}),
+        "/feed.xml": None,
+        "/artikel/1.html": html(article(1)),
+    })
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    data = tmp_path / "data"
+    crawl(portal.sources(tmp_path, extra=nachbar), data)
+    assert set(elsewhere.hits) == {"/robots.txt", "/nachbar.xml", "/artikel/8.html"}, elsewhere.hits
+    assert set(portal.hits) == {"/robots.txt"}, portal.hits  # RFC 9309: unreachable, nothing fetched
+    log = log_of(data)
+    assert f"to {offsite}/hostil-robots.txt leaves portal hostil" in log
+    assert "unreachable (redirected outside the portal's allowed domains): everything disallowed" in log
+    assert set(exported(data)) == {offsite + "/artikel/8.html"}
+
+
 def test_robots_txt_answering_500_disallows_everything(make_portal, tmp_path):
     portal = make_portal({
         "/robots.txt": (500, b"<html>Internal Server Error</html>", "text/html"),
