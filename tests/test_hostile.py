@@ -298,19 +298,26 @@ def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal
 def test_utf8_labelled_windows_1252_keeps_its_umlauts(make_portal, tmp_path):
     title = "Bürgermeisterin eröffnet Straßenfest in Gütersloh"
     page = article(4, title=title).replace('<meta charset="utf-8">', "")
+    # a page whose CMS already lost its umlauts: U+FFFD in the text, nothing left to correct
+    mangled = article(6).replace("ü", "\ufffd").replace("ö", "\ufffd").replace("ä", "\ufffd")
     portal = make_portal({
         "/robots.txt": (200, b"", "text/plain"),
         "/feed.xml": None,
         "/artikel/1.html": (200, page.encode("utf-8"), "text/html; charset=windows-1252"),
+        "/artikel/2.html": html(mangled),
     })
-    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html"]), "application/rss+xml")
+    portal.routes["/feed.xml"] = (200, rss(portal.base, ["/artikel/1.html", "/artikel/2.html"]), "application/rss+xml")
     data = tmp_path / "data"
     crawl(portal.sources(tmp_path), data)
-    [record] = exported(data).values()
+    records = exported(data)
+    record = records[portal.base + "/artikel/1.html"]
     assert record["title"] == title
     assert "Brücke" in record["text"] or "Bürger" in record["text"] or "Ärztin" in record["text"]
     assert "Ã" not in record["text"] + record["title"]
-    assert not any("replacement character" in w for w in record.get("warnings", []))
+    assert not any("replacement character" in w for w in record["warnings"]), record["warnings"]
+    lost = records[portal.base + "/artikel/2.html"]
+    assert "\ufffd" in lost["text"]
+    assert any("replacement character" in w for w in lost["warnings"]), lost["warnings"]
 
 
 def test_a_25_mb_page_does_not_hold_up_the_50_articles_beside_it(make_portal, tmp_path):
