@@ -373,6 +373,57 @@ def test_a_25_mb_page_does_not_hold_up_the_50_articles_beside_it(make_portal, tm
     assert len(stored) == 50 and max(stored)[:19] <= big_done[:19], (max(stored), big_done)
 
 
+def test_pages_past_the_size_cap_or_the_time_budget_are_recorded_and_the_crawl_goes_on(make_portal, tmp_path):
+    """One worker: a 6 MB page (over a second of extraction) runs past a 0.4 s budget, its worker
+    is killed and replaced, and the 20 articles queued behind it are analysed by the new one; a
+    7.5 MB page is over the 7 MB extraction cap. Both are recorded with their reason in the log,
+    the job's stats and the crawl state."""
+    slow, huge = "/artikel/langsam.html", "/artikel/riesig.html"
+    paragraph = "<p>" + " ".join(WORDS) * 3 + "</p>"
+
+    def padded(n, size):
+        return article(n).replace("</article>", paragraph * (size // len(paragraph)) + "</article>")
+
+    normal = [f"/artikel/{n}.html" for n in range(1, 21)]
+    slow_sent = threading.Event()
+
+    def send_slow():
+        threading.Timer(1.0, slow_sent.set).start()  # then the others queue behind it in the worker
+        return html(padded(0, 6 * 1024 * 1024))
+
+    def after_slow(n):
+        def respond():
+            slow_sent.wait(60)
+            return html(article(n))
+        return respond
+
+    routes = {"/robots.txt": (200, b"", "text/plain"), slow: send_slow, huge: html(padded(99, 7_500_000)),
+              "/feed.xml": None, "/first.xml": None}
+    routes.update({p: after_slow(n) for n, p in enumerate(normal, 1)})
+    portal = make_portal(routes)
+    portal.routes["/first.xml"] = (200, rss(portal.base, [slow, huge]), "application/rss+xml")
+    portal.routes["/feed.xml"] = (200, rss(portal.base, normal), "application/rss+xml")
+    data = tmp_path / "data"
+    proc = crawl(portal.sources(tmp_path, feeds=["/first.xml", "/feed.xml"]), data, "-s", "CRAWLER_WORKERS=1",
+                 "-s", "CRAWLER_EXTRACT_MAX_BYTES=7000000", "-s", "CRAWLER_PAGE_TIME_BUDGET=0.4")
+    assert slow_sent.is_set() and {slow, huge} <= set(portal.hits), portal.hits
+    assert set(exported(data)) == {portal.base + p for p in normal}, proc.stderr[-3000:]
+    log = log_of(data)
+    assert f"page {portal.base}{slow} not processed: over-time-budget" in log
+    assert f"page {portal.base}{huge} not processed: too-large" in log
+    db = sqlite3.connect(data / "articles.sqlite")
+    try:
+        states = dict(db.execute("SELECT url, status FROM url_state WHERE url IN (?, ?)",
+                                 (portal.base + slow, portal.base + huge)).fetchall())
+    finally:
+        db.close()
+    assert states == {portal.base + slow: "over-time-budget", portal.base + huge: "too-large"}, states
+    [job] = [json.loads(line) for line in run_cli("jobs", "--json", "--data-dir", str(data)).stdout.splitlines()]
+    stats = job["stats"]
+    assert stats.get("crawler/page_bounded/over-time-budget") == 1, stats
+    assert stats.get("crawler/page_bounded/too-large") == 1, stats
+
+
 def test_a_portals_own_user_agent_is_sent_and_matched_against_robots_txt(make_portal, tmp_path):
     portal = make_portal({
         "/robots.txt": (200, b"User-agent: PortalBot\nDisallow: /artikel/2.html\n\nUser-agent: *\nDisallow: /artikel/1.html\n",
