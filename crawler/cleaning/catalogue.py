@@ -28,11 +28,18 @@ class Rule:
     max_len: int = 200
     max_words: int | None = None
     no_terminal_period: bool = False  # short heading-like lines only (unless a separator follows)
+    # A cheap search that finds something in every line ``pattern`` matches (the keywords every
+    # alternative of the pattern contains): for the unanchored patterns that are slow to try at
+    # every position of a line. Change it with the pattern (``eval/test_rule_examples.py``
+    # checks it on every line of the evaluation texts).
+    needs: re.Pattern | None = None
 
     def matches(self, line: str) -> bool:
         if len(line) > self.max_len:
             return False
         if self.max_words is not None and words(line) > self.max_words:
+            return False
+        if self.needs is not None and not self.needs.search(line):
             return False
         m = self.pattern.search(line)
         if not m:
@@ -127,7 +134,7 @@ RULES: tuple[Rule, ...] = (
              r"\b(?:kostenlos|direkt|täglich|wöchentlich|jeden\s+\w+).{0,40}\bin\s+(?:ihr(?:em|en)?|dein(?:em|en)?)\s+"
              r"(?:postfach|posteingang)\b|"
              r"^mit\s+(?:der|ihrer|deiner)\s+(?:registrierung|anmeldung)\b.{0,80}\b(?:datenschutz|nutzungsbedingungen|agb))"),
-         max_len=350),
+         max_len=350, needs=_rx(r"newsletter|post|^mit")),
     Rule("cookie_consent", "cookie banners, consent buttons and placeholders for blocked embeds",
          _rx(r"(?:\b(?:wir|diese\s+(?:web)?(?:seite|site)|unsere\s+(?:web)?(?:seite|site)|we|this\s+(?:web)?site|"
              r"our\s+(?:web)?site)\b.{0,40}\b(?:verwenden|nutzen|nutzt|setzen|setzt|verwendet|use|uses|store|stores)\b"
@@ -147,7 +154,9 @@ RULES: tuple[Rule, ...] = (
              r"datawrapper|podigee|bluesky|threads|mastodon|twitch)[-\s]?(?:inhalt|inhalte|video|post|beitrag|embed|"
              r"player|content)$|^(?:embed|externer\s+inhalt|external\s+content|"
              r"empfohlener\s+(?:redaktioneller\s+|externer\s+)?inhalt)$)"),
-         max_len=500),
+         max_len=500, needs=_rx(r"cookie|extern|klick|clicking|stelle|akzeptieren|^(?:alle|zustimmen|ablehnen|accept|reject|"
+                                r"einverstanden|datenschutz|privacy|link|youtube|vimeo|twitter|x|instagram|tiktok|facebook|"
+                                r"spotify|soundcloud|datawrapper|podigee|bluesky|threads|mastodon|twitch|embed|empfohlen)")),
     Rule("advert", "advertisement markers and sponsored lines",
          _rx(r"^(?:(?:story|article|artikel|text)\s+(?:continues|geht)\s+(?:below|unter|nach)\b.{0,30}"
              r"\b(?:advertisement|anzeige|werbung)|weiter\s+nach\s+der\s+(?:anzeige|werbung))$|^(?:anzeige|werbung|advertisement|sponsored(?:\s+content|\s+post)?|gesponsert|paid\s+content|"
