@@ -352,6 +352,7 @@ def test_edition_switch(portals):
     assert manifest.EDITION2_NEW_URLS[0] not in _sitemap_lastmods(portals, PORTALS[1])
 
 
+@pytest.mark.integration  # starts two servers (the other tests get theirs from the `portals` fixture)
 def test_two_servers_get_distinct_free_ports():
     with DemoPortals() as a, DemoPortals(edition=2) as b:
         assert a.port != b.port
