@@ -52,6 +52,11 @@ class TemplateStore:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path) if self.path else ":memory:", check_same_thread=False)
+        if self.path is not None:
+            # one commit per cleaned page: WAL with synchronous=NORMAL does not fsync each one
+            # (a crash of the machine may lose the last pages' counts, never corrupt the file)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(self.SCHEMA)
         with self._db:  # page counters of a file written before they existed
             self._db.execute("INSERT OR IGNORE INTO template_portals SELECT portal, COUNT(*) FROM template_pages "
@@ -110,11 +115,10 @@ class TemplateStore:
                 return False
             self._db.execute("INSERT INTO template_portals VALUES (?, 1) ON CONFLICT(portal) "
                              "DO UPDATE SET pages = pages + 1", (portal,))
-            for n, original in norm.items():
-                self._db.execute(
-                    "INSERT INTO template_lines VALUES (?,?,?,1,?,?,?) ON CONFLICT(portal, line_hash) "
-                    "DO UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
-                    (portal, _h(n), original, int(is_sentence(original)), now, now))
+            self._db.executemany(
+                "INSERT INTO template_lines VALUES (?,?,?,1,?,?,?) ON CONFLICT(portal, line_hash) "
+                "DO UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
+                [(portal, _h(n), original, int(is_sentence(original)), now, now) for n, original in norm.items()])
         return True
 
     def learned_lines(self, portal: str) -> list[str]:
