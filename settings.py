@@ -116,6 +116,9 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.scrapy_ext.shared_politeness.PoliteHTTPDownloadHandler",
 }
 CRAWLER_FRONTIER_KEY = os.environ.get("CRAWLER_FRONTIER_KEY", "newscrawler")  # Redis key prefix of the crawl
+# With CRAWLER_FRONTIER a process pops a request only when its download slot has room, or into a
+# local buffer of this many (crawler/scrapy_ext/frontier_pull.py); the rest stays for the others.
+CRAWLER_FRONTIER_BUFFER = adaptor_defaults.FRONTIER_BUFFER  # 4
 EXTENSIONS = {
     "crawler.scrapy_ext.job.CrawlJobExtension": 0,
     # per-portal counters in the stats (job records, health, metrics)

@@ -142,9 +142,12 @@ def test_two_crawler_processes_crawl_the_demo_portals_once(portals, redis_url, s
             run_cli("jobs", "--json", "--store", store, "--data-dir", str(tmp_path / "worker0")).stdout.splitlines()]
     assert len(jobs) == 2 and all(j["status"] == "finished" for j in jobs)
     per_process = [j["stats"].get("crawler/article_pages_fetched", 0) for j in jobs]
-    assert all(per_process), f"article pages fetched per process: {per_process}"
     (one,) = [json.loads(line) for line in run_cli("jobs", "--json", *single.store_args()).stdout.splitlines()]
     assert sum(per_process) == one["stats"]["crawler/article_pages_fetched"], per_process
+    # A fair share each: a process pops only what it can start soon, the rest stays in Redis for
+    # the other one (taking up to CONCURRENT_REQUESTS at once, one process got 15 of 18).
+    print("article pages fetched per process:", per_process)
+    assert min(per_process) >= sum(per_process) / 4, f"article pages fetched per process: {per_process}"
     assert _partition(records) == _partition(alone), "clusters or representatives differ from one process"
     # Politeness per host across the processes (a margin for the way from the turn taken in Redis
     # to the server on a loaded machine; without the shared turns the gaps are near 0).

@@ -13,3 +13,4 @@ WARC_REVISITS = True  # CRAWLER_WARC_REVISITS: unchanged payloads become revisit
 COLLECTION_INDEX = True  # CRAWLER_COLLECTION_INDEX: shipping updates archive-index.sqlite
 ROBOTS_RETRY_AFTER = 600.0  # CRAWLER_ROBOTS_RETRY_AFTER: seconds before an unreachable robots.txt is asked again
 ROBOTS_MAX_AGE = 86400.0  # CRAWLER_ROBOTS_MAX_AGE: seconds a host's rules are used (RFC 9309: 24 h)
+FRONTIER_BUFFER = 4  # CRAWLER_FRONTIER_BUFFER: requests a process of a shared frontier pops ahead for busy download slots

@@ -16,6 +16,8 @@ On top of scrapy-redis, for a crawl whose processes start and end on their own:
   (killed) no longer counts.
 - Politeness across processes: :mod:`crawler.scrapy_ext.shared_politeness` (the download
   handler) takes every request's turn on its download slot in Redis.
+- Each process pops only what it can start soon (:mod:`crawler.scrapy_ext.frontier_pull`), not
+  as many requests as its downloader takes, so the processes share the work.
 
 Redis calls of the scheduler run on the reactor thread, as in scrapy-redis itself (each is one
 short round trip); the heartbeat runs in a thread.
@@ -58,7 +60,9 @@ class FrontierScheduler(Scheduler):
 def _shared_scheduler_class():
     from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-    class _Shared(SharedSchedulerMixin, RedisScheduler):
+    from crawler.scrapy_ext.frontier_pull import BufferedPullMixin
+
+    class _Shared(BufferedPullMixin, SharedSchedulerMixin, RedisScheduler):
         pass
 
     return _Shared

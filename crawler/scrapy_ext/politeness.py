@@ -16,6 +16,20 @@ from crawler.scrapy_ext.base import CrawlerMiddleware
 SLOT_PREFIX = "portal:"
 
 
+def portal_slot(portal) -> str | None:
+    """The download slot of the portal's requests: its own with a delay or concurrency of its
+    own, else None (Scrapy's per-host slots)."""
+    if portal is None or (portal.download_delay is None and portal.concurrency is None):
+        return None
+    return SLOT_PREFIX + portal.name
+
+
+def slot_key(crawler, request) -> str:
+    """The download slot ``request`` goes to (also before this middleware has seen it)."""
+    key = request.meta.get("download_slot") or portal_slot(portal_of(crawler, request))
+    return key or crawler.engine.downloader.get_slot_key(request)
+
+
 class PortalPolitenessMiddleware(CrawlerMiddleware):
     def process_request(self, request, spider=None):
         portal = portal_of(self.crawler, request)
@@ -23,9 +37,9 @@ class PortalPolitenessMiddleware(CrawlerMiddleware):
             return None
         if portal.user_agent:
             request.headers.setdefault(b"User-Agent", portal.user_agent)
-        if portal.download_delay is None and portal.concurrency is None:
+        key = portal_slot(portal)
+        if key is None:
             return None
-        key = SLOT_PREFIX + portal.name
         request.meta.setdefault("download_slot", key)
         if request.meta["download_slot"] != key:
             return None
