@@ -9,8 +9,8 @@ Modules, one concept each:
   ``.warc.gz`` files; :mod:`~crawler.archive.rolling`: when its files roll (size, age) and
   drain; :mod:`~crawler.archive.planning`: an exchange in three steps (plan, build in a
   worker, finish);
-* :mod:`~crawler.archive.spool`: closed files waiting in the spool, crash repair, verified
-  upload (:class:`Shipper`);
+* :mod:`~crawler.archive.spool`: closed files waiting in the spool, verified upload
+  (:class:`Shipper`); :mod:`~crawler.archive.repair`: crash repair of a half-written file;
 * :mod:`~crawler.archive.revisits` and :mod:`~crawler.archive.digests`: revisit records and
   the digest indexes (SQLite, Redis) that find their originals;
 * :mod:`~crawler.archive.cdxj`: the CDXJ sidecar of each WARC file;
@@ -31,7 +31,8 @@ from crawler.archive.records import (
     CDXJ_SUFFIX, HTTP_CAPTURE_NOTES, WARC_SUFFIX, WarcPointer, dechunked_response_headers,
     gzip_member, normalize_headers,
 )
-from crawler.archive.spool import ClosedFile, repair_warc_gz, scan_gzip_members
+from crawler.archive.repair import repair_warc_gz, scan_gzip_members
+from crawler.archive.spool import ClosedFile
 from crawler.archive.pointers import ResolvedRecord, resolve_pointer, verify_pointers
 from crawler.archive.verify import WarcCheck, check_warc
 from crawler.archive.writer import WarcArchive

@@ -9,7 +9,7 @@ Life of a file::
 
 Crash safety: a file that is in the spool without its ``.cdxj`` was open when the previous run
 died. On start (:meth:`Shipper.recover`) it is truncated to its last complete gzip member (=
-last complete record), indexed and shipped; closed files whose upload failed are shipped again.
+last complete record; :mod:`crawler.archive.repair`), indexed and shipped; closed files whose upload failed are shipped again.
 Blob stores only make complete, verified objects visible and re-uploading a name replaces it,
 so neither truncated nor duplicated objects appear in the store.
 """
@@ -17,9 +17,7 @@ so neither truncated nor duplicated objects appear in the store.
 from __future__ import annotations
 
 import logging
-import os
 import time
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,84 +27,9 @@ from crawler.archive.blobstore import BlobStore
 from crawler.archive.cdxj import cdxj_name, index_file, write_cdxj
 from crawler.archive.cpu import CpuMeter, cpu_timed
 from crawler.archive.records import CDXJ_SUFFIX, WARC_SUFFIX
+from crawler.archive.repair import repair_warc_gz, scan_gzip_members  # noqa: F401 - also imported from here
 
 log = logging.getLogger(__name__)
-
-
-def scan_gzip_members(path: str | os.PathLike, chunk: int = 1 << 20) -> tuple[int, int]:
-    """(end offset of the last complete gzip member, number of complete members).
-
-    A member counts as complete when zlib reaches its end and its CRC/size trailer checks out.
-    """
-    good_end, count, _start, _head = _scan(path, chunk)
-    return good_end, count
-
-
-def _scan(path, chunk: int = 1 << 20) -> tuple[int, int, int, bytes]:
-    """(end of the last complete member, complete members, start of the last complete member,
-    its first decompressed bytes)."""
-    good_end = count = last_start = 0
-    last_head = head = b""
-    base = 0  # file offset of the first byte of ``buf``
-    d = zlib.decompressobj(zlib.MAX_WBITS + 16)
-    buf = b""
-    with open(path, "rb") as fh:
-        while True:
-            if not buf:
-                buf = fh.read(chunk)
-                if not buf:
-                    break
-            try:
-                out = d.decompress(buf, 4096) if len(head) < 256 else d.decompress(buf)
-            except zlib.error:
-                break
-            if len(head) < 256:
-                head += out[:256]
-                rest = d.unconsumed_tail
-                if rest:  # output was capped: feed the rest uncapped
-                    try:
-                        d.decompress(rest)
-                    except zlib.error:
-                        break
-            if d.eof:
-                used = len(buf) - len(d.unused_data)
-                last_start, last_head = good_end, head
-                base += used
-                good_end = base
-                count += 1
-                buf, head = d.unused_data, b""
-                d = zlib.decompressobj(zlib.MAX_WBITS + 16)
-            else:
-                base += len(buf)
-                buf = b""
-    return good_end, count, last_start, last_head
-
-
-def _is_request(head: bytes) -> bool:
-    top = head.split(b"\r\n\r\n", 1)[0]
-    return any(line.strip().lower() == b"warc-type: request" for line in top.split(b"\r\n"))
-
-
-def repair_warc_gz(path: str | os.PathLike) -> tuple[int, int]:
-    """Truncate a half-written ``.warc.gz`` to its last complete record; a request record
-    whose response was cut off goes too (its response is always written right after it).
-
-    Returns (bytes cut off, records kept). A file without any complete record is deleted.
-    """
-    path = Path(path)
-    size = path.stat().st_size
-    good_end, count, last_start, last_head = _scan(path)
-    if count and _is_request(last_head):
-        good_end, count = last_start, count - 1
-    if count == 0:
-        path.unlink()
-        return size, 0
-    if good_end < size:
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return size - good_end, count
 
 
 @dataclass
