@@ -107,3 +107,49 @@ def test_crawl_delay_is_kept_by_the_download_slot():
     seen, _ = _probe((200, b"User-agent: *\nCrawl-delay: 0.4\n", "text/plain"))
     assert [s[0] for s in seen] == ["fetched"] * 3
     assert all(delay == 0.4 for *_, delay in seen), seen
+
+
+LATER_SPIDER = r"""
+import asyncio, json, sys, scrapy
+from scrapy.crawler import CrawlerProcess
+class Later(scrapy.Spider):
+    name = "later"
+    seen = []
+    async def start(self):
+        yield scrapy.Request(f"{sys.argv[1]}/page/0", dont_filter=True, errback=self.failed)
+        await asyncio.sleep(1.5)  # past CRAWLER_ROBOTS_RETRY_AFTER: robots.txt is asked again
+        yield scrapy.Request(f"{sys.argv[1]}/page/1", dont_filter=True, errback=self.failed)
+    def parse(self, response):
+        self.seen.append(["fetched", response.url.rsplit("/", 1)[1]])
+    def failed(self, failure):
+        self.seen.append(["refused", failure.request.url.rsplit("/", 1)[1]])
+    def closed(self, reason):
+        print(json.dumps(self.seen))
+
+middlewares = {"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+               "crawler.scrapy_ext.robots.RobotsTxtMiddleware": 100}
+process = CrawlerProcess({"ROBOTSTXT_OBEY": True, "LOG_LEVEL": "ERROR", "DOWNLOADER_MIDDLEWARES": middlewares,
+                          "TELNETCONSOLE_ENABLED": False, "RETRY_TIMES": 0, "CRAWLER_ROBOTS_RETRY_AFTER": 1})
+process.crawl(Later)
+process.start()
+"""
+
+
+def test_an_unreachable_robots_txt_is_asked_again_after_the_retry_interval():
+    """robots.txt answers 503, then (asked again past CRAWLER_ROBOTS_RETRY_AFTER) allows all."""
+    answers = [(503, b"", "text/plain"), (200, b"User-agent: *\nAllow: /\n", "text/plain")]
+
+    def respond(path, base):
+        if path == "/robots.txt":
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+        return 200, b"page", "text/plain"
+
+    server = LocalSite(respond)
+    try:
+        proc = subprocess.run([sys.executable, "-c", LATER_SPIDER, server.base], check=True, timeout=60,
+                              capture_output=True, text=True)
+        seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        server.stop()
+    assert seen == [["refused", "0"], ["fetched", "1"]], seen
+    assert server.hits == ["/robots.txt", "/robots.txt", "/page/1"], server.hits
