@@ -55,3 +55,37 @@ def test_the_page_task_hands_on_line_matches_for_articles_only():
     assert page["is_article"] and fields["line_matches"] == line_matches(fields["text"], PATTERNS)
     listing = analyze_for_crawl(html, "https://www.weserbote.test/politik/", article=False)
     assert listing["article"] is None
+
+
+def test_page_type_outlinks_extraction_and_metadata_come_from_one_parse(monkeypatch):
+    """The crawler's own code parses a fetched page once (lxml): page type, outlinks, stylesheets,
+    text and metadata all read that tree. (trafilatura may still re-parse a serialised copy for
+    its readability comparison: that is the library's, counted apart.)"""
+    import traceback
+    from pathlib import Path
+
+    import lxml.etree
+
+    import crawler
+
+    ours = str(Path(crawler.__file__).parent)
+    parses = []
+    parse = lxml.etree.fromstring
+
+    def counting(text, *args, **kwargs):
+        callers = [f.filename for f in traceback.extract_stack()[:-1]]
+        first_outside_lxml = next(f for f in reversed(callers) if "/lxml/" not in f)
+        parses.append(first_outside_lxml)
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(lxml.etree, "fromstring", counting)
+    page = ("<html lang='de'><head><title>Stadtrat beschließt Haushalt</title><link rel='stylesheet' href='/s.css'>"
+            "<meta property='og:type' content='article'><script type='application/ld+json'>"
+            '{"@type": "NewsArticle", "headline": "Stadtrat beschließt Haushalt", "datePublished": "2026-12-01T10:00:00+01:00",'
+            ' "author": {"@type": "Person", "name": "Anna Beispiel"}}</script></head><body><article>'
+            "<h1>Stadtrat beschließt Haushalt</h1>" + "".join(f"<p>{line}</p>" for line in TEXT.splitlines()[2:5])
+            + "<a href='/artikel/2.html'>Mehr</a></article></body></html>")
+    result = analyze_for_crawl(page, "http://weserbote.test/artikel/1.html", PageOptions(), article=True, listed=True)
+    assert result["is_article"] and result["article"]["text"] and result["outlinks"] == ["http://weserbote.test/artikel/2.html"]
+    assert result["stylesheets"] == ["http://weserbote.test/s.css"]
+    assert [f for f in parses if f.startswith(ours)] == [str(Path(ours) / "extraction" / "parse.py")], parses
