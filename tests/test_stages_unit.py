@@ -256,3 +256,87 @@ def test_a_broken_worker_pool_stops_the_crawl_instead_of_stalling_it():
     with pytest.raises(CloseSpider) as stopped:
         run(s.parse_article(_article_response("http://lokal.test/artikel/1.html", article_html().encode())))
     assert stopped.value.reason == "worker-pool-broken"
+
+
+# -- off the reactor -------------------------------------------------------------------------
+
+class ThreadedOffload:
+    """As the crawl's offload: ``cpu`` in a "worker" (recorded; a thread here), ``io`` on one
+    "crawl-io" thread. Records which functions went where."""
+
+    def __init__(self):
+        import concurrent.futures
+
+        self.cpu_calls, self.io_calls = [], []
+        self._io = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="crawl-io")
+        self._cpu = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="worker")
+
+    async def _on(self, executor, fn, *args, **kwargs):
+        return await asyncio.wrap_future(executor.submit(fn, *args, **kwargs))
+
+    async def cpu(self, fn, *args, **kwargs):
+        self.cpu_calls.append(fn.__name__)
+        return await self._on(self._cpu, fn, *args, **kwargs)
+
+    async def io(self, fn, *args, **kwargs):
+        self.io_calls.append(getattr(fn, "__name__", repr(fn)))
+        return await self._on(self._io, fn, *args, **kwargs)
+
+    async def read(self, fn, *args, **kwargs):
+        return await self._on(self._io, fn, *args, **kwargs)
+
+    def io_later(self, fn, *args, **kwargs):
+        self._io.submit(fn, *args, **kwargs)
+
+    def close(self):
+        self._io.shutdown()
+        self._cpu.shutdown()
+
+
+class ThreadRecorder:
+    """``target`` whose every method call records the calling thread's name in ``threads``."""
+
+    def __init__(self, target, threads: list):
+        self._target, self._threads = target, threads
+
+    def __getattr__(self, name):
+        import threading
+
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            self._threads.append((name, threading.current_thread().name))
+            return attr(*args, **kwargs)
+        return call
+
+
+def test_no_stage_runs_its_extraction_templates_dedup_or_store_work_on_the_calling_thread():
+    """Extract, clean, dedup and store: the extraction is handed to a worker, every templates,
+    dedup-index and store call runs on the crawl's I/O thread, none on the (reactor's) own."""
+    threads: list = []
+    offload = ThreadedOffload()
+    templates = ThreadRecorder(TemplateStore(None), threads)
+    index = ThreadRecorder(FakeIndex(decision()), threads)
+    store = ThreadRecorder(FakeStore(), threads)
+    base = {"stats": FakeStats(), "sources": sources()}
+    stages = [ExtractPipeline(offload=offload, **base), CleanPipeline(templates=templates, offload=offload, **base),
+              DedupPipeline(index=index, offload=offload, **base),
+              StorePipeline(store=store, archive_uri="/arch", run_id="r1", offload=offload, **base)]
+
+    async def through_all():
+        current = item()
+        for stage in stages:
+            current = await stage.process_item(current)
+        return current
+
+    try:
+        out = asyncio.run(through_all())
+    finally:
+        offload.close()
+    assert out["seq"] == 1 and out["text"]
+    assert offload.cpu_calls == ["extract_article"]
+    called = {name for name, _ in threads}
+    assert {"match", "learn", "add", "commit", "save_article", "record_url"} <= called, threads
+    assert all(thread.startswith("crawl-io") for _, thread in threads), threads
