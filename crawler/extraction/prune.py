@@ -109,12 +109,33 @@ _CAPTIONED = etree.XPath("//body//img[@alt or @title]")
 _LISTS = etree.XPath("//body//ul | //body//ol")
 
 
+def _candidates(tree) -> tuple[list, list, list]:
+    """The classed elements, the images with alt or title text and the lists inside the body,
+    each in document order. One walk of the body (libxml2's ``//body//…`` XPaths cost twice
+    as much: they sort out duplicates); the XPaths for a page with several bodies."""
+    bodies = list(tree.getroottree().getroot().iter("body"))
+    if len(bodies) > 1:
+        return _CLASSED(tree), _CAPTIONED(tree), _LISTS(tree)
+    classed, images, lists = [], [], []
+    for el in bodies[0].iterdescendants(etree.Element) if bodies else ():
+        if el.get("class") is not None:
+            classed.append(el)
+        tag = el.tag
+        if tag == "img":
+            if el.get("alt") is not None or el.get("title") is not None:
+                images.append(el)
+        elif tag == "ul" or tag == "ol":
+            lists.append(el)
+    return classed, images, lists
+
+
 def prune_chrome(tree) -> dict[str, int]:
     """Drop such elements from ``tree`` in place; returns counts by kind."""
     counts: dict[str, int] = {}
     doomed = []
     kinds = _KINDS
-    for el in _CLASSED(tree):
+    classed, images, lists = _candidates(tree)
+    for el in classed:
         tag = el.tag
         if tag in _KEEP_TAGS:
             continue
@@ -123,11 +144,11 @@ def prune_chrome(tree) -> dict[str, int]:
         if why:
             doomed.append(el)
             counts[why] = counts.get(why, 0) + 1
-    for img in _CAPTIONED(tree):
+    for img in images:
         for el in _uncaptioned(img):
             doomed.append(el)
             counts["caption"] = counts.get("caption", 0) + 1
-    for el in _LISTS(tree):
+    for el in lists:
         if _link_only_list(el):
             doomed.append(el)
             counts["link_list"] = counts.get("link_list", 0) + 1
