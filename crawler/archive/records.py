@@ -1,7 +1,8 @@
 """WARC records: constants, record pointers, HTTP header helpers, record serialisation.
 
 Records are built with warcio (so the headers, digests and framing are warcio's) but each record
-is compressed here (:func:`gzip_member`) at zlib level 6 instead of warcio's fixed level 9, and
+is compressed here (:func:`gzip_member`) at level 6 instead of warcio's fixed level 9, by zlib-ng
+(the same deflate format, about twice as fast as zlib at the same level and size), and
 a response whose payload is already content-encoded (gzip, deflate) is put into its gzip member
 uncompressed (deflate "stored" blocks: it cannot shrink further). Same format (one gzip member
 per record, read by warcio, cdxj-indexer and pywb), 1.5x (HTML) to 3x (gzip-encoded payloads)
@@ -15,7 +16,6 @@ import hashlib
 import io
 import platform
 import re
-import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Mapping, Sequence
@@ -23,6 +23,11 @@ from urllib.parse import urlsplit
 
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
+
+try:
+    from zlib_ng import zlib_ng
+except ImportError:  # an environment installed before zlib-ng became a dependency: same format, slower
+    import zlib as zlib_ng
 
 WARC_SUFFIX = ".warc.gz"
 CDXJ_SUFFIX = ".cdxj"
@@ -187,7 +192,8 @@ class RecordBuilder(WARCWriter):
 
 
 def gzip_member(data: bytes, level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
-    c = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    """One gzip member (RFC 1952) holding ``data``: standard deflate, any gzip reader takes it."""
+    c = zlib_ng.compressobj(level, zlib_ng.DEFLATED, zlib_ng.MAX_WBITS + 16)
     return c.compress(data) + c.flush()
 
 
