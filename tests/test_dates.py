@@ -47,3 +47,29 @@ def test_visible_labels_give_published_and_modified():
     pub, mod = dates_in_text("Veröffentlicht am 22.11.2026\nStand: 23.11.2026 14:05 Uhr", "Europe/Berlin")
     assert pub.isoformat() == "2026-11-22T00:00:00+01:00"
     assert mod.isoformat() == "2026-11-23T14:05:00+01:00"
+
+
+def test_date_label_test_matches_what_the_case_insensitive_regex_matches():
+    """``has_hint`` (lowered substrings) finds a label exactly where ``_DATE_HINT`` (re.I) does:
+    every character re.I takes for a letter of the labels lowers to that letter, or is one of the
+    few it falls back to the regex for; no other character lowers to one of those letters."""
+    import re
+    import sys
+
+    from crawler.extraction.timestamps import _DATE_HINT, _HINT_WORDS, UNLOWERED, has_hint
+
+    letters = {c for w in _HINT_WORDS for c in w.lower()}  # with the space of "Letzte Änderung"
+    any_letter = re.compile("[" + "".join(sorted(letters)) + "]", re.I)
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if ch in UNLOWERED or 0xD800 <= cp <= 0xDFFF:
+            continue
+        low = ch.lower()
+        if any_letter.fullmatch(ch):
+            assert low in letters and re.fullmatch(re.escape(low), ch, re.I), hex(cp)
+        else:
+            assert not set(low) & letters, hex(cp)
+    for text in ("Stand: 3. Mai", "zuletzt AKTUALISIERT", "ſtand: heute", "Aktualİsiert", "Aktualısiert",
+                 "Letzte Änderung 1.2.", "letzte änderung", "Veröffentlicht", "VERÖFFENTLICHT", "Posted by",
+                 "Kein Datum hier", "Stan d", "Letzte  Änderung", "Publiziert\u212a", "\u212aein Stand"):
+        assert has_hint(text) == bool(_DATE_HINT.search(text)), text
