@@ -266,6 +266,7 @@ def test_robots_txt_answering_500_disallows_everything(make_portal, tmp_path):
 def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal, tmp_path):
     cut, empty, whole = "/artikel/cut.html", "/artikel/empty.html", "/artikel/whole.html"
     huge = "/artikel/huge.html"  # 3 MB once decompressed, over the DOWNLOAD_MAXSIZE of this test
+    big = "/artikel/big.html"  # 3 MB as sent (Content-Length over DOWNLOAD_MAXSIZE)
     page = article(2).encode()
     portal = make_portal({
         "/robots.txt": (200, b"", "text/plain"),
@@ -276,8 +277,9 @@ def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal
         empty: (200, b"", "text/html; charset=utf-8"),
         huge: (200, gzip.compress(article(5, paragraphs=8000).encode()), "text/html; charset=utf-8",
                {"Content-Encoding": "gzip"}),
+        big: html(article(6, paragraphs=8000)),
     })
-    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole, cut, empty, huge]), "application/rss+xml")
+    portal.routes["/feed.xml"] = (200, rss(portal.base, [whole, cut, empty, huge, big]), "application/rss+xml")
     sources, data = portal.sources(tmp_path), tmp_path / "data"
     limit = ("-s", "DOWNLOAD_MAXSIZE=2000000")
     crawl(sources, data, *limit)
@@ -287,11 +289,12 @@ def test_truncated_and_empty_responses_are_retried_by_the_next_crawl(make_portal
     portal.routes[cut] = html(article(2))
     portal.routes[empty] = html(article(3))
     portal.routes[huge] = html(article(5))
+    portal.routes[big] = html(article(6))
     # ... also when the feed no longer lists them: failed fetches are remembered as failed
     portal.routes["/feed.xml"] = (200, rss(portal.base, [whole]), "application/rss+xml")
     portal.hits.clear()
     crawl(sources, data, *limit)
-    assert set(exported(data)) == {portal.base + p for p in (whole, cut, empty, huge)}
+    assert set(exported(data)) == {portal.base + p for p in (whole, cut, empty, huge, big)}
     assert whole not in portal.hits
 
 
