@@ -2,13 +2,15 @@
 counted by a progress handler, so no timing) is the same whether the store holds a hundred
 pages or ten times as many. A query per page that reads a share of a growing table (the
 ``COUNT(*)`` over a portal's template pages that ``TemplateStore.page_count`` used to run, a
-scan for the next sequence number or for a URL's state) makes it grow with the table."""
+scan for the next sequence number or for a URL's state) makes it grow with the table. On
+PostgreSQL the same per-page statements are checked by their plans (EXPLAIN)."""
 
 from __future__ import annotations
 
 from crawler.cleaning.templates import TemplateStore
-from crawler.store import ArticleVersion, ClusterAssignment, UrlState
+from crawler.store import ArticleVersion, ClusterAssignment, UrlState, open_store
 from crawler.store.sqlite import SQLiteArticleStore
+from services import postgres_url  # noqa: F401  (fixture)
 
 SMALL, LARGE = 100, 1000
 
@@ -69,30 +71,72 @@ def version(n: int) -> ArticleVersion:
                                  "record_id": f"<urn:uuid:{n}>", "payload_digest": "sha1:ABC"})
 
 
+def story(n: int) -> ClusterAssignment:  # every third article is a copy of the story of the one before
+    first = n - n % 3
+    return ClusterAssignment(f"c{first}", f"a{first}", reason="new-story" if n == first else "near-duplicate")
+
+
+def store_page(store, n: int) -> None:
+    """What the spider and the store stage ask of the store per article page."""
+    url = f"http://lokal.test/artikel/{n}.html"
+    store.url_state(url)
+    store.save_article(version(n), story(n))
+    if n % 10 == 0 and n:  # and every tenth page an update of an article stored before
+        store.save_article(_updated(n - 5), story(n - 5))
+    store.record_url(UrlState(url, "article", 200, None, f"a{n}", "2026-12-01T12:00:00+00:00"))
+
+
 def test_storing_one_article_costs_the_same_at_any_store_size(tmp_path):
     store = SQLiteArticleStore(tmp_path / "articles.sqlite")
-
-    def story(n):  # every third article is a copy of the story of the one before
-        first = n - n % 3
-        return ClusterAssignment(f"c{first}", f"a{first}", reason="new-story" if n == first else "near-duplicate")
-
-    def store_page(n):  # what the spider and the store stage ask of the store per article page
-        url = f"http://lokal.test/artikel/{n}.html"
-        store.url_state(url)
-        store.save_article(version(n), story(n))
-        if n % 10 == 0 and n:  # and every tenth page an update of an article stored before
-            store.save_article(_updated(n - 5), story(n - 5))
-        store.record_url(UrlState(url, "article", 200, None, f"a{n}", "2026-12-01T12:00:00+00:00"))
-
     costs = {}
     for n in range(LARGE + 1):
         if n in (SMALL, LARGE):
-            costs[n] = vm_steps(store.db, lambda: store_page(n))
+            costs[n] = vm_steps(store.db, lambda: store_page(store, n))
         else:
-            store_page(n)
+            store_page(store, n)
     assert store.counts()["articles"] == LARGE + 1
     assert_flat(costs[SMALL], costs[LARGE])
     store.close()
+
+
+class RecordingConnection:
+    """A psycopg connection that keeps every statement executed through it, with its parameters."""
+
+    def __init__(self, db):
+        self._db, self.statements = db, []
+
+    def execute(self, sql, params=None, *args, **kwargs):
+        self.statements.append((sql, params))
+        return self._db.execute(sql, params, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_storing_one_article_in_postgresql_uses_no_sequential_scan(postgres_url):
+    """PostgreSQL: every statement one more article page costs can be served by an index (its
+    plan with sequential scans disabled, so the planner takes an index wherever one fits,
+    whatever the table's size now, holds no sequential scan)."""
+    import psycopg
+
+    store = open_store(postgres_url)
+    try:
+        for n in range(SMALL):
+            store_page(store, n)
+        store.db = recording = RecordingConnection(store.db)
+        store_page(store, SMALL)
+        store.db = recording._db
+        plans = {}
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute("SET enable_seqscan = off")
+            for sql, params in recording.statements:
+                if sql.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+                    plans[sql] = "\n".join(row[0] for row in db.execute("EXPLAIN " + sql, params))
+    finally:
+        store.close()
+    assert any("FROM url_state" in sql for sql in plans) and any("INTO versions" in sql for sql in plans), plans
+    scans = {sql: plan for sql, plan in plans.items() if "Seq Scan" in plan}
+    assert not scans, scans
 
 
 def _updated(n: int) -> ArticleVersion:
