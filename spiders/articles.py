@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.discovery import Candidate, utc_now
+from crawler.scrapy_ext.charset import body_args, log_correction
 from crawler.engine.offload import InlineOffload
-from crawler.engine.tasks import analyze_for_crawl
+from crawler.engine.tasks import analyze_body
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.urls import article_id_for, canonicalize_url
 
@@ -27,16 +29,17 @@ class ArticlePages:
     async def _analyze(self, portal, response, *, article: bool, listed: bool = False):
         """Page type, outlinks and (``article``) extraction from one parse in a worker, or
         ``None`` when the page is past a bound (size, time budget): then it is recorded, in the
-        log, the stats and (for an article URL) the crawl state, and the crawl goes on."""
-        if not hasattr(response, "text"):
+        log, the stats and (for an article URL) the crawl state, and the crawl goes on. The
+        worker decodes the body (charset corrected, see :mod:`crawler.scrapy_ext.charset`)."""
+        if not isinstance(response, TextResponse):
             return {"is_article": False, "evidence": "not-html", "outlinks": [], "article": None}
         if self.page_max_bytes and len(response.body) > self.page_max_bytes:
             self._past_bound(response, "too-large", f"{len(response.body)} bytes, extraction limit {self.page_max_bytes}")
             return None
         offload = self.offload or InlineOffload()
         try:
-            return await offload.cpu(analyze_for_crawl, response.text, response.url, self.page_options[portal.name],
-                                     article=article, listed=listed,
+            page = await offload.cpu(analyze_body, response.body, response.url, body_args(response),
+                                     self.page_options[portal.name], article=article, listed=listed,
                                      line_patterns=tuple(portal.residue.line_patterns))
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
@@ -45,6 +48,10 @@ class ArticlePages:
         except PoolBroken as exc:  # nothing can be extracted any more: stop, do not stall
             self.logger.error("worker pool broken, stopping the crawl: %s", exc)
             raise CloseSpider("worker-pool-broken") from exc
+        else:
+            if page.get("charset"):
+                log_correction(self.stats, response.url, page["charset"])
+            return page
         return None
 
     def _past_bound(self, response, reason: str, detail: str):
@@ -72,13 +79,11 @@ class ArticlePages:
             self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
             return
         self._archive_context(response, page["outlinks"])
-        html = response.text
         yield {
             "url": response.url,
             "canonical_url": final,
             "article_id": article_id_for(final),
             "portal": portal.name,
-            "html": html,
             "http_status": response.status,
             "fetched_at": utc_now(),
             "lastmod": self.ledger.item_lastmod(response.meta.get("lastmod"), requested, final),

@@ -12,8 +12,9 @@ are handled by :class:`spiders.articles.ArticlePages`. The reactor thread only s
 feeds, sitemaps and pages are parsed in worker processes, the crawl state is read on a thread
 of its own and written on the crawl's I/O thread.
 
-Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``portal``, ``html``,
-``http_status``, ``fetched_at``, ``lastmod``, ``discovered_via``, ``redirected_from``, ``warc``.
+Items are dicts: ``url`` (final URL), ``canonical_url``, ``article_id``, ``portal``,
+``http_status``, ``fetched_at``, ``lastmod``, ``discovered_via``, ``redirected_from``, ``warc``,
+``extracted`` (text and metadata from the worker; the page itself is in the WARC archive).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from crawler.engine.offload import InlineOffload
 from crawler.engine.page import PageOptions
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.engine.sources import read_source
+from crawler.scrapy_ext.charset import DECODE_IN_WORKER
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import canonicalize_url
@@ -144,8 +146,9 @@ class NewsSpider(ArticlePages, scrapy.Spider):
             yield scrapy.Request(url, self.parse_feed, errback=self.source_failed, meta=meta, dont_filter=True)
         for url in portal.sitemaps:
             yield scrapy.Request(url, self.parse_sitemap, errback=self.source_failed, meta=meta, dont_filter=True)
-        for url in portal.start_pages:
-            yield scrapy.Request(url, self.parse_listing, errback=self.source_failed, meta=meta, dont_filter=True)
+        for url in portal.start_pages:  # (analysed in a worker, which decodes the page: _analyze)
+            yield scrapy.Request(url, self.parse_listing, errback=self.source_failed,
+                                 meta={**meta, DECODE_IN_WORKER: True}, dont_filter=True)
 
     async def retry_requests(self, portal) -> list:
         """... and the article fetches that failed in an earlier crawl (retried even when no
@@ -273,7 +276,7 @@ class NewsSpider(ArticlePages, scrapy.Spider):
             errback=self.article_failed,
             meta={
                 "portal": portal.name, "lastmod": c.lastmod, "discovered_via": c.via, "canonical": canonical,
-                "redirected_from": c.redirected_from, "listed": decision.listed,
+                "redirected_from": c.redirected_from, "listed": decision.listed, DECODE_IN_WORKER: True,
                 # Redirects of article URLs are followed here, not by RedirectMiddleware, so the
                 # target goes through the same once-per-crawl and incremental checks.
                 "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES,

@@ -89,3 +89,37 @@ def test_page_type_outlinks_extraction_and_metadata_come_from_one_parse(monkeypa
     assert result["is_article"] and result["article"]["text"] and result["outlinks"] == ["http://weserbote.test/artikel/2.html"]
     assert result["stylesheets"] == ["http://weserbote.test/s.css"]
     assert [f for f in parses if f.startswith(ours)] == [str(Path(ours) / "extraction" / "parse.py")], parses
+
+
+def _as_the_middleware_leaves_it(response):
+    from crawler.scrapy_ext.charset import correction
+
+    fix = correction(response)
+    return (response.replace(encoding=fix[0]) if fix else response).text, fix
+
+
+def test_the_worker_decodes_a_body_as_scrapy_and_the_charset_middleware_do():
+    from scrapy.http import HtmlResponse, TextResponse
+
+    from crawler.scrapy_ext.charset import body_args, decode_body
+
+    page = "<html><head>{meta}<title>Grüße</title></head><body><p>Straße, Bäder, Kähler</p></body></html>"
+    cases = [
+        (HtmlResponse, page.format(meta="").encode("utf-8"), b"text/html; charset=windows-1252", None),  # mislabelled
+        (HtmlResponse, page.format(meta="").encode("cp1252"), b"text/html; charset=utf-8", None),  # legacy as UTF-8
+        (HtmlResponse, page.format(meta='<meta charset="iso-8859-1">').encode("latin-1"), b"text/html", None),
+        (HtmlResponse, page.format(meta="").encode("utf-8"), None, None),  # nothing declared: sniffed
+        (HtmlResponse, b"\xef\xbb\xbf" + page.format(meta="").encode("utf-8"), b"text/html; charset=latin-1", None),
+        (HtmlResponse, page.format(meta="").encode("utf-16-le"), b"text/html", "utf-16-le"),  # given explicitly
+        (TextResponse, page.format(meta="").encode("utf-8"), b"text/plain; charset=windows-1252", None),
+        (HtmlResponse, b"", b"text/html", None),
+    ]
+    fixes = 0
+    for cls, body, ctype, encoding in cases:
+        response = cls("https://www.weserbote.test/a.html", body=body,
+                       headers={"Content-Type": ctype} if ctype else None, encoding=encoding)
+        expected = _as_the_middleware_leaves_it(response)
+        got = decode_body(response.body, response.url, *pickle.loads(pickle.dumps(body_args(response))))
+        assert got == expected, (ctype, body[:40])
+        fixes += expected[1] is not None
+    assert fixes == 2  # the two mislabelled pages were corrected

@@ -2,7 +2,11 @@
 an article, what the cleaning's one-line rules find in its text
 (:func:`crawler.cleaning.cleaner.line_matches`, ``article["line_matches"]``), so that the clean
 stage on the crawl's I/O thread only applies the learned templates, the guards and the
-positional rules."""
+positional rules.
+
+:func:`analyze_body` takes the response's bytes: the worker decodes them (charset corrected
+as :mod:`crawler.scrapy_ext.charset` does), so the crawl process neither decodes the page nor
+sends it as text."""
 
 from __future__ import annotations
 
@@ -16,4 +20,16 @@ def analyze_for_crawl(html: str, url: str, options: PageOptions = PageOptions(),
     fields = page.get("article")
     if fields and (fields.get("text") or "").strip():
         fields["line_matches"] = line_matches(fields["text"], line_patterns)
+    return page
+
+
+def analyze_body(body: bytes, url: str, decode: tuple, options: PageOptions = PageOptions(), **kwargs) -> dict:
+    """:func:`analyze_for_crawl` of a response body; ``decode``: the arguments of
+    :func:`crawler.scrapy_ext.charset.decode_body` after body and url. The page's
+    ``charset`` is the correction applied (``(encoding, why)``) or None."""
+    from crawler.scrapy_ext.charset import decode_body
+
+    html, fix = decode_body(body, url, *decode)
+    page = analyze_for_crawl(html, url, options, **kwargs)
+    page["charset"] = fix
     return page
