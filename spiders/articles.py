@@ -16,8 +16,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.discovery import Candidate, utc_now
 from crawler.scrapy_ext.charset import body_args, log_correction
+from crawler.scrapy_ext.warc_build import PENDING_META
 from crawler.engine.offload import InlineOffload
-from crawler.engine.tasks import analyze_body
+from crawler.engine.tasks import analyze_and_build, analyze_body
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.urls import article_id_for, canonicalize_url
 
@@ -30,17 +31,33 @@ class ArticlePages:
         """Page type, outlinks and (``article``) extraction from one parse in a worker, or
         ``None`` when the page is past a bound (size, time budget): then it is recorded, in the
         log, the stats and (for an article URL) the crawl state, and the crawl goes on. The
-        worker decodes the body (charset corrected, see :mod:`crawler.scrapy_ext.charset`)."""
+        worker decodes the body (charset corrected, see :mod:`crawler.scrapy_ext.charset`) and,
+        when the capture middleware left them to this task, builds the page's WARC records
+        (:mod:`crawler.scrapy_ext.warc_build`); they are written before this returns."""
+        pending = response.meta.pop(PENDING_META, None)
+        try:
+            return await self._page_task(portal, response, pending, article=article, listed=listed)
+        finally:
+            if pending is not None and not pending.done:  # not analysed, or its task failed
+                await pending.finish_in_worker(self.offload)
+
+    async def _page_task(self, portal, response, pending, *, article: bool, listed: bool):
         if not isinstance(response, TextResponse):
             return {"is_article": False, "evidence": "not-html", "outlinks": [], "article": None}
         if self.page_max_bytes and len(response.body) > self.page_max_bytes:
             self._past_bound(response, "too-large", f"{len(response.body)} bytes, extraction limit {self.page_max_bytes}")
             return None
         offload = self.offload or InlineOffload()
+        kwargs = {"article": article, "listed": listed, "line_patterns": tuple(portal.residue.line_patterns)}
         try:
-            page = await offload.cpu(analyze_body, response.body, response.url, body_args(response),
-                                     self.page_options[portal.name], article=article, listed=listed,
-                                     line_patterns=tuple(portal.residue.line_patterns))
+            if pending is None:
+                page = await offload.cpu(analyze_body, response.body, response.url, body_args(response),
+                                         self.page_options[portal.name], **kwargs)
+            else:  # the body goes once: as the exchange's payload when it is that
+                body = None if pending.payload_is(response.body) else response.body
+                page, built = await offload.cpu(analyze_and_build, pending.job, body, response.url,
+                                                body_args(response), self.page_options[portal.name], **kwargs)
+                pending.finish(built)
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
         except WorkerDied as exc:

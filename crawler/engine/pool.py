@@ -17,7 +17,7 @@ import pebble
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = ["crawler.engine.tasks", "crawler.archive.exchange"]
+PRELOAD = ["crawler.engine.tasks", "crawler.archive.exchange", "crawler.engine.sources", "crawler.scrapy_ext.charset"]
 
 
 class TaskTimeout(Exception):

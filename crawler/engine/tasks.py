@@ -33,3 +33,14 @@ def analyze_body(body: bytes, url: str, decode: tuple, options: PageOptions = Pa
     page = analyze_for_crawl(html, url, options, **kwargs)
     page["charset"] = fix
     return page
+
+
+def analyze_and_build(job, body: bytes | None, url: str, decode: tuple, options: PageOptions = PageOptions(),
+                      **kwargs) -> tuple:
+    """``(page, records)``: :func:`analyze_body` and the WARC records of the page's exchange
+    (:func:`crawler.archive.exchange.build_records` of ``job``) in one task; ``body`` None: the
+    response's payload as received is the body."""
+    from crawler.archive.exchange import build_records
+
+    built = build_records(job)
+    return analyze_body(job.ex.payload() if body is None else body, url, decode, options, **kwargs), built

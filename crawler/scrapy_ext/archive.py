@@ -29,11 +29,13 @@ Responses served from Scrapy's HTTP cache (flag ``cached``) are not archived aga
 
 For every archived response the middleware sets ``request.meta["warc"]`` (a
 :class:`crawler.archive.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
-the record is flushed before the response continues to the spider, so an item committed later
-always points at bytes that exist. The reactor thread only decides (file, record ids, revisit)
-and appends: the records (block digests, serialisation, gzip) are built in the crawl's worker
-pool (:func:`crawler.archive.exchange.build_records`), small exchanges and those of a crawl
-without a pool on the reactor thread.
+the record is flushed before the response continues to the spider (or, for a page the spider
+analyses in a worker, before the spider yields its item), so an item committed later always
+points at bytes that exist. The reactor thread only decides (file, record ids, revisit) and
+appends: the records (block digests, serialisation, gzip) are built in the crawl's worker pool
+(:func:`crawler.archive.exchange.build_records`; an article's in the task that analyses it),
+small exchanges and those of a crawl without a pool on the reactor thread
+(:mod:`crawler.scrapy_ext.warc_build`).
 
 Settings: CRAWLER_DATA_DIR (spool = DATA/warc-spool, default archive = DATA/archive),
 CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOINT,
@@ -73,9 +75,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.archive import WarcArchive, WarcPointer
-from crawler.archive.exchange import Exchange, build_records
+from crawler.archive.exchange import Exchange
 from crawler.archive.records import warc_date
 from crawler.scrapy_ext import defaults
+from crawler.scrapy_ext.warc_build import (  # noqa: F401  (BUILD_INLINE_BELOW, truncation_reason: re-exported)
+    BUILD_INLINE_BELOW, PENDING_META, PendingRecords, build, deferrable, truncation_reason,
+)
 from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
 from crawler.scrapy_ext.wire import WIRE_META
 
@@ -102,25 +107,7 @@ def scrapy_headers(headers) -> list[tuple[str, str]]:
     return out
 
 
-#: exchanges smaller than this (bytes) have their records built on the reactor thread: handing
-#: them to a worker would cost more than building them
-BUILD_INLINE_BELOW = 16 * 1024
 TICK_SECONDS = 30.0  # how often an idle crawl checks whether the open WARC file is due to roll
-
-
-def truncation_reason(exc: BaseException, capture) -> str:
-    """WARC-Truncated value for a download that failed after its response head arrived."""
-    from scrapy.exceptions import (
-        DownloadCancelledError, DownloadFailedError, DownloadTimeoutError, ResponseDataLossError,
-    )
-
-    if capture.clipped or isinstance(exc, DownloadCancelledError):
-        return "length"  # DOWNLOAD_MAXSIZE (announced or reached)
-    if isinstance(exc, DownloadTimeoutError):
-        return "time"
-    if isinstance(exc, (ResponseDataLossError, DownloadFailedError, ConnectionError)):
-        return "disconnect"
-    return "unspecified"
 
 
 class WarcCaptureMiddleware:
@@ -130,6 +117,7 @@ class WarcCaptureMiddleware:
         self.archive = archive
         self.stats = stats
         self.exchanges = 0
+        self.pending: set[PendingRecords] = set()  # exchanges whose records the spider builds
         self._closed = False
 
     @classmethod
@@ -156,6 +144,7 @@ class WarcCaptureMiddleware:
         """Ask only for content encodings that the archive toolchain replays (warcio, pywb
         2.10, py-wacz: gzip, deflate); Scrapy would add br and zstd when their decoders are
         installed."""
+        request.meta.pop(PENDING_META, None)  # (a copy of an earlier request's meta)
         ae = request.headers.get(b"Accept-Encoding")
         if ae:
             kept = [e for e in (x.strip() for x in ae.split(b","))
@@ -174,7 +163,9 @@ class WarcCaptureMiddleware:
             truncated = "length"
         pointer = None
         if capture is not None and capture.head_complete:
-            pointer = await self._write_wire(request, capture, truncated)
+            pointer = await self._write_wire(request, capture, truncated, response)
+            if PENDING_META in request.meta:
+                return response  # the spider builds the records with its page task (warc_build)
         if pointer is None and not self._closed:
             pointer = self.archive_exchange(request, response)
         if pointer is not None:
@@ -195,7 +186,7 @@ class WarcCaptureMiddleware:
                 self.stats.inc_value(f"warc/truncated/{reason}")
         return None
 
-    async def _write_wire(self, request, capture, truncated) -> WarcPointer | None:
+    async def _write_wire(self, request, capture, truncated, response=None) -> WarcPointer | None:
         proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
         ex = Exchange(
             url=urldefrag(request.url)[0], request=bytes(capture.sent),
@@ -207,27 +198,26 @@ class WarcCaptureMiddleware:
         except ValueError as exc:  # no complete response head: nothing to archive as HTTP
             log.warning("not archived: %s", exc)
             return None
-        built = plan.built or await self._build(plan.job)
+        offload = self._offload()
+        if response is not None and deferrable(request, response, plan, offload):
+            pending = PendingRecords(self, request, plan)
+            self.pending.add(pending)
+            request.meta[PENDING_META] = pending
+            request.meta["warc"] = {"warc_file": plan.file.name, "record_id": plan.job.response_id}
+            return None
+        return self.finish_exchange(plan, plan.built or await build(offload, plan.job))
+
+    def finish_exchange(self, plan, built, pending=None) -> WarcPointer | None:
+        """Append the built records of a planned exchange (see :mod:`~crawler.scrapy_ext.warc_build`)."""
+        self.pending.discard(pending)
         if self._closed:  # the crawl was stopped meanwhile (shutdown)
-            log.warning("not archived (archive closed during the shutdown): %s", ex.url)
+            log.warning("not archived (archive closed during the shutdown): %s", plan.ex.url)
             return None
         pointer = self.archive.finish_wire(plan, built)
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
         return pointer
-
-    async def _build(self, job):
-        """The exchange's records, built in a worker process (digests, serialisation and gzip
-        are most of the archive's CPU work); small ones, or all when the crawl has no worker
-        pool or a worker fails, here."""
-        offload = self._offload()
-        if offload is not None and len(job.ex.response) + len(job.ex.request) >= BUILD_INLINE_BELOW:
-            try:
-                return await offload.cpu(build_records, job)
-            except Exception as exc:  # noqa: BLE001  (never lose a record: build it here instead)
-                log.warning("building the WARC records of %s in a worker failed (%r): built here", job.ex.url, exc)
-        return build_records(job)
 
     def _offload(self):
         resources = getattr(getattr(self, "crawler", None), "crawl_resources", None)
@@ -282,6 +272,8 @@ class WarcCaptureMiddleware:
     def close(self):
         if self._closed:
             return
+        for pending in list(self.pending):  # responses the spider never analysed (dropped on the way)
+            pending.finish()
         self._closed = True
         ticker = getattr(self, "_ticker", None)
         if ticker is not None and ticker.running:
