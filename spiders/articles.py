@@ -55,8 +55,10 @@ class ArticlePages:
                                          self.page_options[portal.name], **kwargs)
             else:  # the body goes once: as the exchange's payload when it is that
                 body = None if pending.payload_is(response.body) else response.body
+                context = (response.meta.get("discovered_via"), MAX_OUTLINKS_RECORDED) if self.archive else None
                 page, built = await offload.cpu(analyze_and_build, pending.job, body, response.url,
-                                                body_args(response), self.page_options[portal.name], **kwargs)
+                                                body_args(response), self.page_options[portal.name],
+                                                context=context, **kwargs)
                 pending.finish(built)
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
@@ -95,7 +97,7 @@ class ArticlePages:
             self.logger.info("not an article (%s): %s", page["evidence"], response.url)
             self._remember(requested, "not-article", response.status, response.meta.get("lastmod"))
             return
-        self._archive_context(response, page["outlinks"])
+        self._archive_context(response, page["outlinks"], page.get("warc_metadata"))
         yield {
             "url": response.url,
             "canonical_url": final,
@@ -132,12 +134,15 @@ class ArticlePages:
     def requisite_failed(self, failure):
         self.logger.info("page requisite not fetched: %s", failure.getErrorMessage())
 
-    def _archive_context(self, response, outlinks):
+    def _archive_context(self, response, outlinks, built=None):
         """A WARC metadata record beside the article's response: where it was discovered and
-        what it links to (the crawl context an archivist needs to explain the capture)."""
+        what it links to (the crawl context an archivist needs to explain the capture); built
+        in the worker with the page's other records (``built``), or here."""
         archive = self.archive
         pointer = response.meta.get("warc")
         if archive is None or not pointer:
+            return
+        if built is not None and archive.append_metadata(built, pointer["record_id"]) is not None:
             return
         fields = [("via", response.meta.get("discovered_via") or "")]
         fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]

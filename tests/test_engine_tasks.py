@@ -123,3 +123,48 @@ def test_the_worker_decodes_a_body_as_scrapy_and_the_charset_middleware_do():
         assert got == expected, (ctype, body[:40])
         fixes += expected[1] is not None
     assert fixes == 2  # the two mislabelled pages were corrected
+
+
+def test_an_articles_records_built_with_its_page_task_equal_those_built_apart(tmp_path):
+    """One worker task (analysis, request/response records, crawl-context metadata record)
+    writes the same WARC records as the capture middleware's build plus the spider's
+    write_metadata did (record ids and dates aside)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.archive import WarcArchive
+    from crawler.archive.blobstore import LocalBlobStore
+    from crawler.archive.exchange import Exchange, build_records
+    from crawler.engine.tasks import analyze_and_build
+
+    paragraphs = "".join(f"<p>{line}</p>" for line in TEXT.split("\n")[2:4] + TEXT.split("\n")[5:7])
+    body = (f"<html><head><title>Haushalt</title></head><body><article><h1>Stadtrat beschließt</h1>"
+            f"{paragraphs}<a href='/politik/b.html'>B</a></article></body></html>").encode("utf-8")
+    url = "https://www.weserbote.test/politik/haushalt-2027.html"
+    response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+    records = []
+    for together in (False, True):
+        archive = WarcArchive(tmp_path / f"spool-{together}", LocalBlobStore(tmp_path / f"a-{together}"),
+                              run_id="r", background_upload=False)
+        plan = archive.plan_wire(Exchange(url, b"GET /politik/haushalt-2027.html HTTP/1.1\r\n\r\n", response,
+                                          "2026-12-01T10:00:00Z"))
+        job = pickle.loads(pickle.dumps(plan.job))
+        if together:
+            page, built = analyze_and_build(job, None, url, (b"text/html; charset=utf-8", None, True),
+                                            PageOptions(force_article=True), context=("https://www.weserbote.test/", 5))
+            pointer = archive.finish_wire(plan, built)
+            assert archive.append_metadata(page["warc_metadata"], pointer.record_id) is not None
+        else:
+            pointer = archive.finish_wire(plan, build_records(job))
+            page = analyze_for_crawl(body.decode("utf-8"), url, PageOptions(force_article=True))
+            fields = [("via", "https://www.weserbote.test/"), *(("outlink", u) for u in page["outlinks"][:5])]
+            archive.write_metadata(url, fields, concurrent_to=pointer.record_id)
+        [closed] = archive.close()
+        with open(tmp_path / f"a-{together}" / closed.name, "rb") as fh:
+            records.append([(r.rec_type, [(k, v) for k, v in r.rec_headers.headers
+                                          if k not in ("WARC-Record-ID", "WARC-Date", "WARC-Concurrent-To",
+                                                       "WARC-Warcinfo-ID", "WARC-Filename", "WARC-Block-Digest")],
+                             r.content_stream().read()) for r in ArchiveIterator(fh)
+                            if r.rec_type != "warcinfo"])
+    assert [r[0] for r in records[1]] == ["request", "response", "metadata"]
+    assert b"outlink: https://www.weserbote.test/politik/b.html" in records[1][2][2]
+    assert records[0] == records[1]

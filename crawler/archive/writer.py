@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import Iterable, Mapping
 
 from crawler.archive.blobstore import BlobStore
+from crawler.archive.context import MetadataMember, metadata_member
 from crawler.archive.cpu import CpuMeter, cpu_timed
 from crawler.archive.digests import DigestIndex
-from crawler.archive.exchange import new_record_id, reconstructed
+from crawler.archive.exchange import reconstructed
 from crawler.archive.planning import WirePlan, WirePlanning
 from crawler.archive.records import (
     DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_AGE, DEFAULT_MAX_FILE_SIZE, ENCODED_PAYLOAD_LEVEL,
-    HTTP_CAPTURE_NOTES, RecordBuilder, WarcPointer, gzip_member, metadata_record_bytes,
+    HTTP_CAPTURE_NOTES, RecordBuilder, WarcPointer, gzip_member,
     safe_component, software, warc_date,
 )
 from crawler.archive.revisits import Revisits
@@ -223,22 +224,28 @@ class WarcArchive(WirePlanning, RollingFiles):
         record goes into the file that holds that response, also when the file was rolled
         since (it stays open for :attr:`drain_seconds` after a roll for this).
         """
+        f = self._metadata_file(concurrent_to)
+        built = metadata_member(url, fields, warcinfo_id=f.warcinfo_id, concurrent_to=concurrent_to, date=date,
+                                level=self.levels[0])
+        return self._append_metadata(built, f)
+
+    @cpu_timed
+    def append_metadata(self, built: MetadataMember, concurrent_to: str | None) -> WarcPointer | None:
+        """A metadata record built elsewhere (:func:`~crawler.archive.context.metadata_member`,
+        in a worker), appended to the file :meth:`write_metadata` would choose; None when that
+        is not the file or the response it was built for (build it again with write_metadata)."""
+        f = self._metadata_file(concurrent_to)
+        if f.warcinfo_id != built.warcinfo_id or concurrent_to != built.concurrent_to:
+            return None
+        return self._append_metadata(built, f)
+
+    def _metadata_file(self, concurrent_to: str | None) -> OpenFile:
         d = self._draining
-        f = d if d is not None and concurrent_to in d.responses else self._ensure_open()
-        items = fields.items() if hasattr(fields, "items") else fields
-        lines = []
-        for k, v in items:
-            vals = v if isinstance(v, (list, tuple)) else [v]
-            for x in vals:
-                lines.append(f"{k}: {x}\r\n")
-        body = "".join(lines).encode("utf-8")
-        head = [("WARC-Date", warc_date(date)), ("WARC-Warcinfo-ID", f.warcinfo_id)]
-        if concurrent_to:
-            head.append(("WARC-Concurrent-To", concurrent_to))
-        rec_id = new_record_id()
-        record, digest = metadata_record_bytes(url, body, rec_id, head)
-        [(off, length)] = self._append_raw([record], f=f)
-        return WarcPointer(f.name, off, length, rec_id, digest)
+        return d if d is not None and concurrent_to in d.responses else self._ensure_open()
+
+    def _append_metadata(self, built: MetadataMember, f: OpenFile) -> WarcPointer:
+        [(off, length)] = self._append_members([built.member], f)
+        return WarcPointer(f.name, off, length, built.record_id, built.digest)
 
     # -- spool and closing -------------------------------------------------------------------
     def recover_spool(self, ship: bool = True) -> list[ClosedFile]:

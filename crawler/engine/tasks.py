@@ -36,11 +36,20 @@ def analyze_body(body: bytes, url: str, decode: tuple, options: PageOptions = Pa
 
 
 def analyze_and_build(job, body: bytes | None, url: str, decode: tuple, options: PageOptions = PageOptions(),
-                      **kwargs) -> tuple:
+                      *, context: tuple | None = None, **kwargs) -> tuple:
     """``(page, records)``: :func:`analyze_body` and the WARC records of the page's exchange
     (:func:`crawler.archive.exchange.build_records` of ``job``) in one task; ``body`` None: the
-    response's payload as received is the body."""
+    response's payload as received is the body. ``context``: ``(via, max outlinks)``: an
+    article's crawl-context metadata record is built too (``page["warc_metadata"]``, a
+    :class:`crawler.archive.context.MetadataMember`)."""
+    from crawler.archive.context import metadata_member
     from crawler.archive.exchange import build_records
 
     built = build_records(job)
-    return analyze_body(job.ex.payload() if body is None else body, url, decode, options, **kwargs), built
+    page = analyze_body(job.ex.payload() if body is None else body, url, decode, options, **kwargs)
+    if context is not None and page["is_article"]:
+        via, most = context
+        fields = [("via", via or ""), *(("outlink", u) for u in page["outlinks"][:most])]
+        page["warc_metadata"] = metadata_member(url, fields, warcinfo_id=job.warcinfo_id,
+                                                concurrent_to=job.response_id, level=job.levels[0])
+    return page, built
