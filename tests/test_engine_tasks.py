@@ -81,12 +81,14 @@ def test_page_type_outlinks_extraction_and_metadata_come_from_one_parse(monkeypa
     monkeypatch.setattr(lxml.etree, "fromstring", counting)
     page = ("<html lang='de'><head><title>Stadtrat beschließt Haushalt</title><link rel='stylesheet' href='/s.css'>"
             "<meta property='og:type' content='article'><script type='application/ld+json'>"
-            '{"@type": "NewsArticle", "headline": "Stadtrat beschließt Haushalt", "datePublished": "2026-12-01T10:00:00+01:00",'
+            '{"@type": "NewsArticle", "headline": "Stadtrat beschließt Haushalt",'
+            ' "datePublished": "2026-12-01T10:00:00+01:00",'
             ' "author": {"@type": "Person", "name": "Anna Beispiel"}}</script></head><body><article>'
             "<h1>Stadtrat beschließt Haushalt</h1>" + "".join(f"<p>{line}</p>" for line in TEXT.splitlines()[2:5])
             + "<a href='/artikel/2.html'>Mehr</a></article></body></html>")
     result = analyze_for_crawl(page, "http://weserbote.test/artikel/1.html", PageOptions(), article=True, listed=True)
-    assert result["is_article"] and result["article"]["text"] and result["outlinks"] == ["http://weserbote.test/artikel/2.html"]
+    assert result["is_article"] and result["article"]["text"]
+    assert result["outlinks"] == ["http://weserbote.test/artikel/2.html"]
     assert result["stylesheets"] == ["http://weserbote.test/s.css"]
     assert [f for f in parses if f.startswith(ours)] == [str(Path(ours) / "extraction" / "parse.py")], parses
 
