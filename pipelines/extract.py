@@ -7,7 +7,6 @@ without them (from another spider) is extracted here, in a worker as well."""
 from scrapy.exceptions import DropItem
 
 from crawler.engine.offload import InlineOffload
-from crawler.extract import extract_article
 from crawler.urls import article_id_for, canonicalize_url
 from pipelines._base import StagePipeline
 
@@ -29,6 +28,8 @@ class ExtractPipeline(StagePipeline):
         portal = self.portal_of(item)
         result = item.pop("extracted", None)
         if result is None:
+            from crawler.extract import extract_article  # (only here: the crawl process need not load it)
+
             result = await self.offload.cpu(
                 extract_article, item["html"], item["url"], timezone=portal.timezone,
                 drop_selectors=tuple(portal.residue.drop_selectors), language=portal.language,

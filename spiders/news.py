@@ -29,7 +29,7 @@ from crawler import crawl_defaults as defaults
 from crawler.config import load_sources
 from crawler.discovery import Candidate, CrawlLedger, keep_announced_lastmods, utc_now
 from crawler.engine.offload import InlineOffload
-from crawler.engine.page import PageOptions
+from crawler.engine.options import PageOptions
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.engine.sources import read_source
 from crawler.scrapy_ext.charset import DECODE_IN_WORKER

@@ -4,28 +4,11 @@ returns plain values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from crawler.engine.links import outlinks, stylesheets
+from crawler.engine.options import PageOptions  # noqa: F401  (defined there: the crawl process needs it without the extraction)
 from crawler.extract import extract_article
 from crawler.extraction.parse import load_html
 from crawler.pagetype import is_article_page
-
-
-@dataclass(frozen=True)
-class PageOptions:
-    """How a portal's pages are read (from its ``sources.toml`` entry)."""
-
-    timezone: str = "Europe/Berlin"
-    drop_selectors: tuple[str, ...] = ()
-    language: str | None = "de"
-    article_types: tuple[str, ...] = ()
-    force_article: bool = False
-
-    @classmethod
-    def for_portal(cls, portal) -> "PageOptions":
-        return cls(portal.timezone, tuple(portal.residue.drop_selectors), portal.language,
-                   tuple(portal.article_types), portal.force_article)
 
 
 def analyze_page(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True,

@@ -17,7 +17,8 @@ import pebble
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = ["crawler.engine.tasks", "crawler.archive.exchange", "crawler.engine.sources", "crawler.scrapy_ext.charset"]
+PRELOAD = ["crawler.engine.page", "crawler.engine.tasks", "crawler.archive.exchange", "crawler.archive.context",
+           "crawler.engine.sources", "crawler.scrapy_ext.charset"]
 
 
 class TaskTimeout(Exception):

@@ -11,11 +11,23 @@ sends it as text."""
 from __future__ import annotations
 
 from crawler.cleaning.cleaner import line_matches
-from crawler.engine.page import PageOptions, analyze_page
+from crawler.engine.options import PageOptions
+
+# The extraction (crawler.engine.page) is imported where it runs: in the worker processes (their
+# fork server preloads it, crawler.engine.pool.PRELOAD), not in the crawl process.
+
+
+def warm_up() -> None:
+    """The worker pool's initializer: :func:`crawler.engine.page.warm_up`."""
+    from crawler.engine.page import warm_up as warm_up_page
+
+    warm_up_page()
 
 
 def analyze_for_crawl(html: str, url: str, options: PageOptions = PageOptions(), *, article: bool = True,
                       listed: bool = False, line_patterns: tuple[str, ...] = ()) -> dict:
+    from crawler.engine.page import analyze_page
+
     page = analyze_page(html, url, options, article=article, listed=listed)
     fields = page.get("article")
     if fields and (fields.get("text") or "").strip():

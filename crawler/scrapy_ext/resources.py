@@ -22,7 +22,7 @@ from typing import Any
 from crawler.datadir import DataDir, resolve_data_dir
 from crawler.dedup import DedupIndex, crawl_index_options, open_index
 from crawler.dedup.consistency import check_index, check_shared_index
-from crawler.engine.page import warm_up
+from crawler.engine.tasks import warm_up
 from crawler.engine.pool import WorkerPool
 from crawler.scrapy_ext.offload import ReactorOffload
 from crawler.store import open_store, redact
