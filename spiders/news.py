@@ -284,8 +284,8 @@ class NewsSpider(ArticlePages, scrapy.Spider):
         )
 
     def _url_states(self, urls) -> dict:
-        """Crawl state of ``urls`` (on the read thread)."""
-        return {url: self.store.url_state(url) for url in urls}
+        """Crawl state of ``urls`` (on the read thread, one query per batch)."""
+        return self.store.url_states_of(urls)
 
     async def _read(self, fn, *args, **kwargs):
         return await (self.offload or InlineOffload()).read(fn, *args, **kwargs)

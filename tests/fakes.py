@@ -46,6 +46,9 @@ class FakeStore:
     def url_state(self, url):
         return self.states.get(url)
 
+    def url_states_of(self, urls):
+        return {url: self.url_state(url) for url in urls}
+
     def url_states(self, status, limit=1000):
         return [s for s in self.states.values() if s.status == status][:limit]
 

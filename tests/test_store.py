@@ -106,6 +106,17 @@ def test_url_state_roundtrip_keeps_article_id(store):
     assert store.url_state("http://a.test/unknown") is None
 
 
+def test_url_states_of_many_urls_are_read_in_batches_as_one_by_one(store):
+    urls = [f"http://a.test/{i}" for i in range(1200)]
+    for i, url in enumerate(urls[:1100:3]):
+        store.record_url(UrlState(url, "article" if i % 2 else "error", 200, None, f"a{i}", "t"))
+    wanted = [*urls, urls[0], "http://a.test/unknown"]
+    states = store.url_states_of(wanted)
+    assert set(states) == set(wanted)
+    assert states == {url: store.url_state(url) for url in wanted}
+    assert sum(s is not None for s in states.values()) == len(urls[:1100:3])
+
+
 def test_jobs_recorded(store):
     store.start_job(JobRecord(run_id="r1", started_at="2026-11-23T10:00:00+00:00", portals=["a"]))
     job = store.jobs()[0]

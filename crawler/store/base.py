@@ -203,6 +203,10 @@ class ArticleStore(ABC):
     @abstractmethod
     def url_state(self, url: str) -> UrlState | None: ...
 
+    def url_states_of(self, urls) -> dict[str, "UrlState | None"]:
+        """Crawl state of each of ``urls`` (None: never recorded); backends read them in one go."""
+        return {url: self.url_state(url) for url in urls}
+
     @abstractmethod
     def record_url(self, state: UrlState) -> None: ...
 

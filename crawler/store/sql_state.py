@@ -16,6 +16,17 @@ class CrawlStateMixin:
                         (url,))
         return UrlState(**row) if row else None
 
+    def url_states_of(self, urls) -> dict[str, UrlState | None]:
+        """One ``WHERE url IN (...)`` per 500 URLs, not one query per URL."""
+        urls = list(dict.fromkeys(urls))
+        found: dict[str, UrlState | None] = dict.fromkeys(urls)
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            for row in self._all("SELECT url, status, http_status, lastmod, article_id, fetched_at FROM url_state "
+                                 f"WHERE url IN ({','.join('?' * len(chunk))})", chunk):
+                found[row["url"]] = UrlState(**row)
+        return found
+
     def url_states(self, status: str, limit: int = 1000) -> list[UrlState]:
         rows = self._all(
             "SELECT url, status, http_status, lastmod, article_id, fetched_at FROM url_state "
