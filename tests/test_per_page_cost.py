@@ -8,7 +8,7 @@ PostgreSQL the same per-page statements are checked by their plans (EXPLAIN)."""
 from __future__ import annotations
 
 from crawler.cleaning.templates import TemplateStore
-from crawler.store import ArticleVersion, ClusterAssignment, UrlState, open_store
+from crawler.store import ArticleVersion, ClusterAssignment, JobRecord, UrlState, open_store
 from crawler.store.sqlite import SQLiteArticleStore
 from services import postgres_url  # noqa: F401  (fixture)
 
@@ -95,6 +95,29 @@ def test_storing_one_article_costs_the_same_at_any_store_size(tmp_path):
         else:
             store_page(store, n)
     assert store.counts()["articles"] == LARGE + 1
+    assert_flat(costs[SMALL], costs[LARGE])
+    store.close()
+
+
+def test_a_run_start_and_the_job_list_cost_the_same_at_any_number_of_past_runs(tmp_path):
+    """A scheduled service adds one job row per run, forever: what each run and each listing
+    reads of the jobs table (the running jobs at start, the newest 20) must not grow with it."""
+    store = SQLiteArticleStore(tmp_path / "articles.sqlite")
+
+    def run(n):  # what a run does with the jobs table, and one `crawler jobs`
+        job = JobRecord(run_id=f"run-{n:05d}", started_at=f"2026-{1 + n % 12:02d}-01T00:00:{n % 60:02d}+00:00")
+        store.mark_crashed_jobs(job.run_id)
+        store.start_job(job)
+        job.status, job.ended_at, job.exit_code = "finished", job.started_at, 0
+        store.finish_job(job)
+        assert len(store.jobs(limit=20)) == min(n + 1, 20)
+
+    costs = {}
+    for n in range(LARGE + 1):
+        if n in (SMALL, LARGE):
+            costs[n] = vm_steps(store.db, lambda: run(n))
+        else:
+            run(n)
     assert_flat(costs[SMALL], costs[LARGE])
     store.close()
 

@@ -98,6 +98,12 @@ MIGRATIONS: dict[int, list[str]] = {
     3: [
         "ALTER TABLE versions ADD COLUMN paywalled INTEGER NOT NULL DEFAULT 0",
     ],
+    # 4: the job list (newest first) and the running jobs read by an index: the table grows by
+    # one row per run of a scheduled service, and both are read at every start and listing
+    4: [
+        "CREATE INDEX IF NOT EXISTS jobs_started ON jobs (started_at)",
+        "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status)",
+    ],
 }
 
 STORE_SCHEMA_VERSION = max(MIGRATIONS)
