@@ -68,7 +68,6 @@ The signal :data:`warc_files_closed` is sent with ``files=[ClosedFile, ...]``.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from urllib.parse import urldefrag
 
 from scrapy import signals
@@ -81,6 +80,7 @@ from crawler.scrapy_ext import defaults
 from crawler.scrapy_ext.warc_build import (  # noqa: F401  (BUILD_INLINE_BELOW, truncation_reason: re-exported)
     BUILD_INLINE_BELOW, PENDING_META, PendingRecords, build, deferrable, truncation_reason,
 )
+from crawler.scrapy_ext.warc_rebuilt import RECONSTRUCTED_COMMENT, scrapy_headers, write_rebuilt  # noqa: F401
 from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
 from crawler.scrapy_ext.wire import WIRE_META
 
@@ -88,23 +88,9 @@ log = logging.getLogger(__name__)
 
 #: content codings requested (what warcio, pywb 2.10 and py-wacz decode)
 ACCEPTED_ENCODINGS = (b"gzip", b"x-gzip", b"deflate", b"identity")
-RECONSTRUCTED_COMMENT = ("HTTP message rebuilt from Scrapy's parsed response, not the bytes of "
-                         "the connection (see http-capture-notes in warcinfo)")
 
 #: sent after the archive is closed: handler(files=list[ClosedFile], archive=WarcArchive)
 warc_files_closed = object()
-
-
-def scrapy_headers(headers) -> list[tuple[str, str]]:
-    """Scrapy Headers (bytes keys, list of bytes values) as (name, value) str pairs."""
-    out: list[tuple[str, str]] = []
-    for k, vals in headers.items():
-        name = k.decode("latin-1") if isinstance(k, bytes) else str(k)
-        if not isinstance(vals, (list, tuple)):
-            vals = [vals]
-        for v in vals:
-            out.append((name, v.decode("latin-1") if isinstance(v, bytes) else str(v)))
-    return out
 
 
 TICK_SECONDS = 30.0  # how often an idle crawl checks whether the open WARC file is due to roll
@@ -226,23 +212,7 @@ class WarcCaptureMiddleware:
     def archive_exchange(self, request, response) -> WarcPointer:
         """Fallback for responses not captured at the connection (another download handler):
         the exchange rebuilt from what Scrapy exposes (see HTTP_CAPTURE_NOTES)."""
-        proxied = bool(request.meta.get("proxy") or request.meta.get("_auth_proxy"))
-        ip = None if proxied else (str(response.ip_address) if response.ip_address else None)
-        truncated = "disconnect" if "dataloss" in response.flags else None
-        pointer = self.archive.write_exchange(
-            url=response.url,
-            method=request.method,
-            request_headers=scrapy_headers(request.headers),
-            request_body=request.body or b"",
-            status=response.status,
-            response_headers=scrapy_headers(response.headers),
-            body=response.body,
-            protocol=response.protocol or "HTTP/1.1",
-            ip_address=ip,
-            date=datetime.now(timezone.utc),
-            truncated=truncated,
-            extra_warc_headers={"WARC-Comment": RECONSTRUCTED_COMMENT},
-        )
+        pointer = write_rebuilt(self.archive, request, response)
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
