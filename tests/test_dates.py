@@ -73,3 +73,16 @@ def test_date_label_test_matches_what_the_case_insensitive_regex_matches():
                  "Letzte Änderung 1.2.", "letzte änderung", "Veröffentlicht", "VERÖFFENTLICHT", "Posted by",
                  "Kein Datum hier", "Stan d", "Letzte  Änderung", "Publiziert\u212a", "\u212aein Stand"):
         assert has_hint(text) == bool(_DATE_HINT.search(text)), text
+
+
+def test_a_label_whose_date_is_in_a_child_element_gives_the_date():
+    """No date in the metadata, none in the URL: "Veröffentlicht am" in an element's own text
+    and the date itself in a child (a <span>, a <strong>) as portal templates render it."""
+    from crawler.extraction.metadata import extract_metadata
+    from crawler.extraction.parse import load_html
+
+    html = ("<html><head><title>Neue Brücke für Ölbach</title></head><body><article><h1>Neue Brücke</h1>"
+            "<div class='info'>Veröffentlicht am <span>3. März 2026</span>, <b>14:07 Uhr</b></div>"
+            "<p>Der Gemeinderat hat am Dienstag den Bau einer neuen Brücke beschlossen.</p></article></body></html>")
+    meta = extract_metadata(load_html(html), "https://www.example.de/lokales/neue-bruecke", "Europe/Berlin")
+    assert meta["published"] == "2026-03-03T14:07:00+01:00"

@@ -88,9 +88,9 @@ def _visible(page: Page):
     for node in body.iter():
         if not isinstance(node.tag, str) or node.tag in ("script", "style"):
             continue
-        for t in (node.text, node.tail):
-            if t and has_hint(t):
-                parts.append(t.strip() + " " + (clean(node.text_content())[:80] if t is node.text else ""))
+        for t, inside in ((node.text, True), (node.tail, False)):
+            if t and has_hint(t):  # a label in the element's own text: the date may be in its children
+                parts.append(clean(node.text_content())[:len(t) + 80] if inside else t.strip())
         if len(parts) > 5:
             break
     pub, mod = dates_in_text("\n".join(parts), page.tz)
