@@ -33,6 +33,7 @@ from crawler.engine.options import PageOptions
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.engine.sources import read_source
 from crawler.scrapy_ext.charset import DECODE_IN_WORKER
+from crawler.scrapy_ext.warc_build import PENDING_META
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import canonicalize_url
@@ -240,7 +241,10 @@ class NewsSpider(ArticlePages, scrapy.Spider):
 
     async def parse_listing(self, response):
         portal = self.sources.portal(response.meta["portal"])
-        if not portal.article_pattern:
+        if not portal.article_pattern:  # not analysed: the page's WARC records built by themselves now,
+            pending = response.meta.pop(PENDING_META, None)  # not left pending until the crawl closes
+            if pending is not None:
+                await pending.finish_in_worker(self.offload)
             return
         page = await self._analyze(portal, response, article=False)
         for request in await self._follow_article_links(portal, response, page["outlinks"] if page else ()):

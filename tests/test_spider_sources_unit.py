@@ -108,3 +108,29 @@ def test_a_broken_pool_stops_the_crawl_while_reading_a_source():
     s = spider(RecordingOffload(fail=PoolBroken("worker processes cannot start")))
     with pytest.raises(CloseSpider):
         run(s.parse_feed(response("http://lokal.test/rss.xml", FEED)))
+
+
+class Pending:
+    """The capture middleware's PendingRecords of a page: records the spider's page task builds."""
+
+    def __init__(self):
+        self.done = False
+        self.built_by = None
+
+    async def finish_in_worker(self, offload):
+        self.done, self.built_by = True, "itself"
+
+
+def test_a_start_page_not_analysed_still_gets_its_warc_records_written_by_the_callback():
+    # A portal without article_pattern: its start pages are fetched but not analysed. The
+    # capture middleware left their WARC records to the page task; the callback must have them
+    # built (not left pending until the crawl closes: a service would hold them for its lifetime).
+    from crawler.scrapy_ext.warc_build import PENDING_META
+
+    s = NewsSpider(sources=sources("[[portal]]\nname='lokal'\nallowed_domains=['lokal.test']\n"
+                                   "start_pages=['http://lokal.test/']\n"),
+                   store=FakeStore(), stats=FakeStats(), offload=RecordingOffload())
+    pending = Pending()
+    assert run(s.parse_listing(response("http://lokal.test/", b"<html><body>x</body></html>",
+                                        **{PENDING_META: pending}))) == []
+    assert pending.done and pending.built_by == "itself"
