@@ -16,7 +16,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.discovery import Candidate, utc_now
 from crawler.scrapy_ext.charset import body_args, log_correction
-from crawler.scrapy_ext.warc_build import PENDING_META
+from crawler.scrapy_ext.warc_build import PENDING_META, finish_unclaimed
 from crawler.engine.offload import InlineOffload
 from crawler.engine.tasks import analyze_and_build, analyze_body
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
@@ -170,6 +170,7 @@ class ArticlePages:
 
     async def article_failed(self, failure):
         request = failure.request
+        finish_unclaimed(request.meta)  # WARC records left to the page task (a later middleware raised)
         if failure.check(HttpError):
             status = failure.value.response.status
             gone = status in (404, 410)

@@ -33,7 +33,7 @@ from crawler.engine.options import PageOptions
 from crawler.engine.pool import PoolBroken, TaskTimeout, WorkerDied
 from crawler.engine.sources import read_source
 from crawler.scrapy_ext.charset import DECODE_IN_WORKER
-from crawler.scrapy_ext.warc_build import PENDING_META
+from crawler.scrapy_ext.warc_build import PENDING_META, finish_unclaimed
 from crawler.scrapy_ext.resources import crawl_resources
 from crawler.store import UrlState
 from crawler.urls import canonicalize_url
@@ -301,6 +301,7 @@ class NewsSpider(ArticlePages, scrapy.Spider):
 
     def source_failed(self, failure):
         # A broken feed, sitemap or start page is reported and the crawl goes on with the rest.
+        finish_unclaimed(failure.request.meta)  # a start page's WARC records left to its page task
         if failure.check(IgnoreRequest):  # robots.txt, an offsite redirect: logged where decided
             self.stats.inc_value("crawler/source_ignored")
             self.logger.info("source %s not fetched: %s", failure.request.url, failure.value)

@@ -120,6 +120,10 @@ class Pending:
     async def finish_in_worker(self, offload):
         self.done, self.built_by = True, "itself"
 
+    def finish(self, built=None):
+        if not self.done:
+            self.done, self.built_by = True, "here"
+
 
 def test_a_start_page_not_analysed_still_gets_its_warc_records_written_by_the_callback():
     # A portal without article_pattern: its start pages are fetched but not analysed. The
@@ -134,3 +138,31 @@ def test_a_start_page_not_analysed_still_gets_its_warc_records_written_by_the_ca
     assert run(s.parse_listing(response("http://lokal.test/", b"<html><body>x</body></html>",
                                         **{PENDING_META: pending}))) == []
     assert pending.done and pending.built_by == "itself"
+
+
+def test_pages_whose_response_never_reached_the_page_callback_get_their_warc_records_written():
+    # The capture middleware (950) left the records to the page task; a middleware after it
+    # dropped the response (IgnoreRequest past DOWNLOAD_MAXSIZE once decompressed, a gzip error)
+    # or turned it into a new request (a meta refresh, a retry: the meta is copied). The records
+    # are written then, not only when the crawl closes.
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.python.failure import Failure
+
+    from crawler.scrapy_ext.archive import WarcCaptureMiddleware
+    from crawler.scrapy_ext.warc_build import PENDING_META
+
+    s = spider()
+    for errback, meta in ((s.article_failed, {"canonical": "http://lokal.test/artikel/1.html", "lastmod": None}),
+                          (s.source_failed, {})):
+        pending = Pending()
+        request = Request("http://lokal.test/artikel/1.html", meta={"portal": "lokal", PENDING_META: pending, **meta})
+        failure = Failure(IgnoreRequest("exceeded DOWNLOAD_MAXSIZE (1 B) during decompression"))
+        failure.request = request
+        result = errback(failure)
+        if inspect.iscoroutine(result):
+            asyncio.run(result)
+        assert pending.done and pending.built_by == "here", errback
+    pending = Pending()
+    refresh = Request("http://lokal.test/", meta={"portal": "lokal", PENDING_META: pending})
+    assert WarcCaptureMiddleware(archive=None).process_request(refresh) is None
+    assert pending.done and PENDING_META not in refresh.meta

@@ -78,7 +78,7 @@ from crawler.archive.exchange import Exchange
 from crawler.archive.records import warc_date
 from crawler.scrapy_ext import defaults
 from crawler.scrapy_ext.warc_build import (  # noqa: F401  (BUILD_INLINE_BELOW, truncation_reason: re-exported)
-    BUILD_INLINE_BELOW, PENDING_META, PendingRecords, build, deferrable, truncation_reason,
+    BUILD_INLINE_BELOW, PENDING_META, PendingRecords, build, deferrable, finish_unclaimed, truncation_reason,
 )
 from crawler.scrapy_ext.warc_rebuilt import RECONSTRUCTED_COMMENT, scrapy_headers, write_rebuilt  # noqa: F401
 from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
@@ -130,7 +130,7 @@ class WarcCaptureMiddleware:
         """Ask only for content encodings that the archive toolchain replays (warcio, pywb
         2.10, py-wacz: gzip, deflate); Scrapy would add br and zstd when their decoders are
         installed."""
-        request.meta.pop(PENDING_META, None)  # (a copy of an earlier request's meta)
+        finish_unclaimed(request.meta)  # (a copy of an earlier request's meta: a redirect, a retry)
         ae = request.headers.get(b"Accept-Encoding")
         if ae:
             kept = [e for e in (x.strip() for x in ae.split(b","))

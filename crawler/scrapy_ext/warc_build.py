@@ -105,3 +105,13 @@ class PendingRecords:
         task failed)."""
         if not self.done:
             self.finish(await build(offload, self.plan.job))
+
+
+def finish_unclaimed(meta: dict) -> None:
+    """The records of an exchange left to a page task that will not run (the response never
+    reached the page callback: a later middleware raised, e.g. IgnoreRequest past
+    DOWNLOAD_MAXSIZE once decompressed, or turned it into another request, e.g. a meta refresh,
+    whose meta is a copy): built and written now, not only when the crawl closes."""
+    pending = meta.pop(PENDING_META, None)
+    if pending is not None:
+        pending.finish()
