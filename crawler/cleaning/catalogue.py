@@ -30,7 +30,7 @@ class Rule:
     no_terminal_period: bool = False  # short heading-like lines only (unless a separator follows)
     # A cheap search that finds something in every line ``pattern`` matches (the keywords every
     # alternative of the pattern contains): for the unanchored patterns that are slow to try at
-    # every position of a line. Change it with the pattern (``eval/test_rule_examples.py``
+    # every position of a line. Change it with the pattern (``eval/test_rule_prefilters.py``
     # checks it on every line of the evaluation texts).
     needs: re.Pattern | None = None
 
