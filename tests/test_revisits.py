@@ -167,6 +167,38 @@ def test_shared_index_outage_gives_full_responses_and_loses_nothing(tmp_path, re
     idx.close()
 
 
+class _StoreDown(LocalBlobStore):
+    """The store answers no existence check (an S3 outage), counting the checks asked."""
+
+    stats_asked = 0
+
+    def stat(self, name):
+        self.stats_asked += 1
+        raise OSError("connection refused")
+
+
+def test_store_outage_is_asked_once_per_file_and_keeps_the_index_entry(tmp_path):
+    """While the store cannot say whether an original's file exists, the exchanges are written
+    in full, the store is asked once for that file (not once per exchange: during a crawl each
+    question blocks the archive thread) and the index entry stays for when the store is back."""
+    idx = MemoryDigestIndex()
+    store = LocalBlobStore(tmp_path / "archive")
+    urls = [URL.replace("101", str(n)) for n in range(3)]  # three originals in one file
+    a = _archive(tmp_path, idx, store=store)
+    originals = [_write(a, url) for url in urls]
+    a.close()
+    down = _archive(tmp_path, idx, store=_StoreDown(tmp_path / "archive"), worker="w2")
+    written = [_write(down, url) for url in urls]
+    assert all(p.refers_to is None for p in written) and down.revisit_targets_missing == 0
+    assert down.revisits.store.stats_asked == 1
+    down.close()
+    back = _archive(tmp_path, idx, store=store, worker="w3")
+    again = _write(back, urls[0])
+    back.close()
+    assert again.refers_to and again.refers_to["record_id"] == originals[0].record_id
+    idx.close()
+
+
 def test_verify_pointer_reports_a_revisit_without_its_original(tmp_path):
     a = _archive(tmp_path, MemoryDigestIndex())
     p1 = _write(a)

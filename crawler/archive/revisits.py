@@ -30,12 +30,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from crawler.archive.blobstore import BlobStore
 from crawler.archive.digests import DigestIndex, RevisitTarget
 from crawler.archive.records import WarcPointer, sha1_b32
 
 log = logging.getLogger(__name__)
+
+#: seconds a failed existence check of a revisit target's file is not asked again (an outage of
+#: the store costs one request per file per this period, not one per exchange)
+STAT_RETRY_SECONDS = 60.0
 
 
 class Revisits:
@@ -48,6 +53,7 @@ class Revisits:
         self._local: dict[tuple[str, str], RevisitTarget] = {}  # (url, digest) -> original
         self._unpublished: dict[str, list[tuple[str, str]]] = {}  # file name -> keys of _local
         self._file_sizes: dict[str, int | None] = {}  # store file -> size (None: missing)
+        self._stat_failed: dict[str, float] = {}  # store file -> monotonic time to ask again
         self.written = 0
         self.bytes = 0  # gzip members of revisit records
         self.targets_missing = 0  # index entries dropped: their file was not in the store
@@ -69,7 +75,10 @@ class Revisits:
             return None
         if target is None:
             return None
-        if not self._exists(target.pointer):
+        exists = self._exists(target.pointer)
+        if exists is None:  # the store cannot tell now: a full response, the entry kept
+            return None
+        if not exists:
             self.targets_missing += 1
             log.warning(
                 "revisit target %s of %s is missing from %s (file lost?); writing a full "
@@ -93,15 +102,21 @@ class Revisits:
         self.written += 1
         self.bytes += length
 
-    def _exists(self, p: WarcPointer) -> bool:
+    def _exists(self, p: WarcPointer) -> bool | None:
         """The original's file is in the store and long enough to hold the record (checked
-        once per file and run; files in the store are immutable)."""
+        once per file and run; files in the store are immutable; a failed check is asked again
+        after :data:`STAT_RETRY_SECONDS`; None meanwhile: unknown)."""
         if p.warc_file not in self._file_sizes:
+            if time.monotonic() < self._stat_failed.get(p.warc_file, 0.0):
+                return None  # unknown (the store failed recently): do not point at it
             try:
                 info = self.store.stat(p.warc_file)
             except Exception as exc:
-                log.warning("cannot check %s in %s: %s", p.warc_file, self.store.uri, exc)
-                return False  # unknown: do not point at it (not cached: may work later)
+                log.warning("cannot check %s in %s: %s (not asked again for %.0f s)", p.warc_file,
+                            self.store.uri, exc, STAT_RETRY_SECONDS)
+                self._stat_failed[p.warc_file] = time.monotonic() + STAT_RETRY_SECONDS
+                return None  # unknown: do not point at it
+            self._stat_failed.pop(p.warc_file, None)
             self._file_sizes[p.warc_file] = info.size if info is not None and info.size > 0 else None
         size = self._file_sizes[p.warc_file]
         return size is not None and p.offset + p.length <= size
