@@ -59,7 +59,7 @@ class ArticlePages:
                 page, built = await offload.cpu(analyze_and_build, pending.job, body, response.url,
                                                 body_args(response), self.page_options[portal.name],
                                                 context=context, **kwargs)
-                pending.finish(built)
+                await pending.finish(built)
         except TaskTimeout as exc:
             self._past_bound(response, "over-time-budget", str(exc))
         except WorkerDied as exc:
@@ -142,11 +142,11 @@ class ArticlePages:
         pointer = response.meta.get("warc")
         if archive is None or not pointer:
             return
-        if built is not None and archive.append_metadata(built, pointer["record_id"]) is not None:
-            return
         fields = [("via", response.meta.get("discovered_via") or "")]
         fields += [("outlink", u) for u in outlinks[:MAX_OUTLINKS_RECORDED]]
-        archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"])
+        # on the archive thread (crawler.scrapy_ext.archive_thread), after the page's records;
+        # not awaited: a failure is logged there
+        archive.write_metadata(response.url, fields, concurrent_to=pointer["record_id"], built=built)
 
     async def _follow_redirect(self, portal, response) -> list:
         requested = response.meta["canonical"]

@@ -120,7 +120,7 @@ class Pending:
     async def finish_in_worker(self, offload):
         self.done, self.built_by = True, "itself"
 
-    def finish(self, built=None):
+    async def finish(self, built=None):  # (queued on the archive thread in a crawl)
         if not self.done:
             self.done, self.built_by = True, "here"
 

@@ -37,7 +37,8 @@ __all__ = ["DRAIN_SECONDS", "WarcArchive", "WirePlan"]  # WirePlan, DRAIN_SECOND
 class WarcArchive(WirePlanning, RollingFiles):
     """Writes exchanges to rolling WARC files in ``spool_dir`` and ships closed ones to ``store``.
 
-    Not thread-safe for writing (call from one thread, e.g. the Twisted reactor); uploads run in
+    Not thread-safe for writing (call from one thread: a crawl's archive thread, see
+    :mod:`crawler.scrapy_ext.archive_thread`); uploads run in
     a background thread and never block writing.
     """
 

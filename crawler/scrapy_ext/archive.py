@@ -31,11 +31,14 @@ For every archived response the middleware sets ``request.meta["warc"]`` (a
 :class:`crawler.archive.WarcPointer` dict: warc_file, offset, length, record_id, payload_digest);
 the record is flushed before the response continues to the spider (or, for a page the spider
 analyses in a worker, before the spider yields its item), so an item committed later always
-points at bytes that exist. The reactor thread only decides (file, record ids, revisit) and
-appends: the records (block digests, serialisation, gzip) are built in the crawl's worker pool
-(:func:`crawler.archive.exchange.build_records`; an article's in the task that analyses it),
-small exchanges and those of a crawl without a pool on the reactor thread
-(:mod:`crawler.scrapy_ext.warc_build`).
+points at bytes that exist. The reactor thread only schedules: every archive operation (plan:
+file, record ids, payload digest, digest-index look-up, revisit target check; append, flush,
+fsync; metadata records; roll check; close) runs on the crawl's one archive thread, in order
+(:mod:`crawler.scrapy_ext.archive_thread`); the records (block digests, serialisation, gzip) are
+built in the crawl's worker pool (:func:`crawler.archive.exchange.build_records`; an article's in
+the task that analyses it), small exchanges and those of a crawl without a pool on the archive
+thread (:mod:`crawler.scrapy_ext.warc_build`). An archive operation that fails is logged and
+costs that exchange only (the response goes on without ``request.meta["warc"]``).
 
 Settings: CRAWLER_DATA_DIR (spool = DATA/warc-spool, default archive = DATA/archive),
 CRAWLER_ARCHIVE (None | path | file:// | s3://bucket/prefix), CRAWLER_S3_ENDPOINT,
@@ -55,10 +58,12 @@ When the response became a revisit, ``request.meta["warc"]`` points at the revis
 carries ``refers_to``: the pointer of the original response (warc_file, offset, length,
 record_id, payload_digest, url, warc_date), which holds the body.
 
-``crawler.warc_archive`` is the open :class:`crawler.archive.WarcArchive`, for components that add
-metadata records (crawl context of an article: ``via``, ``outlink``).
+``crawler.warc_archive`` is the :class:`~crawler.scrapy_ext.archive_thread.ArchiveThread` of the
+open :class:`crawler.archive.WarcArchive` (its ``archive``), for components that add metadata
+records (crawl context of an article: ``via``, ``outlink``) on the archive thread.
 
-On ``spider_closed`` the archive is closed (open file rolled, indexed, uploaded, verified) and
+On ``spider_closed`` the archive thread finishes what was handed to it, then the archive is
+closed there (open file rolled, indexed, uploaded, verified) and
 the stats get ``warc/files`` (names of this run's WARC files), ``warc/bytes``,
 ``warc/records``, ``warc/exchanges``, ``warc/cpu_seconds`` (CPU time spent archiving, all
 threads and the record builds in worker processes) and ``warc/upload_failed`` (names left in the spool).
@@ -72,16 +77,19 @@ from urllib.parse import urldefrag
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
 
 from crawler.archive import WarcArchive, WarcPointer
 from crawler.archive.exchange import Exchange
 from crawler.archive.records import warc_date
 from crawler.scrapy_ext import defaults
+from crawler.scrapy_ext.archive_thread import ArchiveThread
 from crawler.scrapy_ext.warc_build import (  # noqa: F401  (BUILD_INLINE_BELOW, truncation_reason: re-exported)
     BUILD_INLINE_BELOW, PENDING_META, PendingRecords, build, deferrable, finish_unclaimed, truncation_reason,
 )
 from crawler.scrapy_ext.warc_rebuilt import RECONSTRUCTED_COMMENT, scrapy_headers, write_rebuilt  # noqa: F401
-from crawler.scrapy_ext.warc_setup import check_handlers, open_archive
+from crawler.scrapy_ext.warc_setup import check_handlers, open_archive, report_closed
 from crawler.scrapy_ext.wire import WIRE_META
 
 log = logging.getLogger(__name__)
@@ -104,7 +112,9 @@ class WarcCaptureMiddleware:
         self.stats = stats
         self.exchanges = 0
         self.pending: set[PendingRecords] = set()  # exchanges whose records the spider builds
+        self.thread = ArchiveThread(archive)  # runs every operation of the archive, in order
         self._closed = False
+        self._closing = None  # Deferred of close()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -118,7 +128,7 @@ class WarcCaptureMiddleware:
         # for spiders/pipelines that add metadata records (crawl context: via, outlinks):
         #   crawler.warc_archive.write_metadata(url, {"via": ..., "outlink": [...]},
         #                                       concurrent_to=response.meta["warc"]["record_id"])
-        crawler.warc_archive = archive
+        crawler.warc_archive = mw.thread  # (a Deferred; on the archive thread)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.engine_stopped, signal=signals.engine_stopped)
@@ -153,7 +163,7 @@ class WarcCaptureMiddleware:
             if PENDING_META in request.meta:
                 return response  # the spider builds the records with its page task (warc_build)
         if pointer is None and not self._closed:
-            pointer = self.archive_exchange(request, response)
+            pointer = await self.archive_exchange(request, response)
         if pointer is not None:
             request.meta["warc"] = pointer.to_dict()
         return response
@@ -180,9 +190,12 @@ class WarcCaptureMiddleware:
             ip_address=None if proxied else capture.peer, truncated=truncated,
         )
         try:
-            plan = self.archive.plan_wire(ex)
+            plan = await self.thread.run(self.archive.plan_wire, ex)
         except ValueError as exc:  # no complete response head: nothing to archive as HTTP
             log.warning("not archived: %s", exc)
+            return None
+        except Exception as exc:  # noqa: BLE001  (costs this exchange, not the crawl)
+            log.warning("not archived: %s (planning failed: %r)", ex.url, exc)
             return None
         offload = self._offload()
         if response is not None and deferrable(request, response, plan, offload):
@@ -191,15 +204,20 @@ class WarcCaptureMiddleware:
             request.meta[PENDING_META] = pending
             request.meta["warc"] = {"warc_file": plan.file.name, "record_id": plan.job.response_id}
             return None
-        return self.finish_exchange(plan, plan.built or await build(offload, plan.job))
+        return await self.finish_exchange(plan, plan.built or await build(offload, plan.job))
 
-    def finish_exchange(self, plan, built, pending=None) -> WarcPointer | None:
-        """Append the built records of a planned exchange (see :mod:`~crawler.scrapy_ext.warc_build`)."""
+    async def finish_exchange(self, plan, built, pending=None) -> WarcPointer | None:
+        """Append the built records of a planned exchange (``None``: built on the archive thread;
+        see :mod:`~crawler.scrapy_ext.warc_build`)."""
         self.pending.discard(pending)
         if self._closed:  # the crawl was stopped meanwhile (shutdown)
             log.warning("not archived (archive closed during the shutdown): %s", plan.ex.url)
             return None
-        pointer = self.archive.finish_wire(plan, built)
+        try:
+            pointer = await maybe_deferred_to_future(self.thread.finish_wire(plan, built))
+        except Exception as exc:  # noqa: BLE001  (costs this exchange, not the crawl)
+            log.warning("not archived: %s (%r)", plan.ex.url, exc)
+            return None
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
@@ -209,10 +227,14 @@ class WarcCaptureMiddleware:
         resources = getattr(getattr(self, "crawler", None), "crawl_resources", None)
         return getattr(resources, "offload", None)
 
-    def archive_exchange(self, request, response) -> WarcPointer:
+    async def archive_exchange(self, request, response) -> WarcPointer | None:
         """Fallback for responses not captured at the connection (another download handler):
         the exchange rebuilt from what Scrapy exposes (see HTTP_CAPTURE_NOTES)."""
-        pointer = write_rebuilt(self.archive, request, response)
+        try:
+            pointer = await self.thread.run(write_rebuilt, self.archive, request, response)
+        except Exception as exc:  # noqa: BLE001  (costs this exchange, not the crawl)
+            log.warning("not archived: %s (%r)", response.url, exc)
+            return None
         self.exchanges += 1
         if self.stats is not None:
             self.stats.inc_value("warc/exchanges")
@@ -220,10 +242,8 @@ class WarcCaptureMiddleware:
         return pointer
 
     def _tick(self):
-        try:
-            self.archive.tick()
-        except Exception as exc:
-            log.warning("WARC roll check failed: %s", exc)
+        if not self._closed:
+            self.thread.later(self.archive.tick, what="WARC roll check")
 
     # -- life cycle ----------------------------------------------------------------------------
     def spider_opened(self, spider=None):
@@ -234,45 +254,34 @@ class WarcCaptureMiddleware:
 
     # -- shutdown --------------------------------------------------------------------------------
     def spider_closed(self, spider=None, reason=None):
-        self.close()
+        return self.close()
 
     def engine_stopped(self):
-        self.close()  # no-op when spider_closed already ran
+        return self.close()  # the same Deferred when spider_closed ran
 
     def close(self):
-        if self._closed:
-            return
-        for pending in list(self.pending):  # responses the spider never analysed (dropped on the way)
-            pending.finish()
-        self._closed = True
-        ticker = getattr(self, "_ticker", None)
-        if ticker is not None and ticker.running:
-            ticker.stop()
-        try:
-            files = self.archive.close(budget=self.shutdown_budget)
-        finally:
-            if self.archive.digest_index is not None:
-                try:
-                    self.archive.digest_index.close()
-                except Exception as exc:
-                    log.warning("closing the WARC digest index: %s", exc)
-        left = self.archive.pending()
+        """Deferred: the archive thread finishes what was handed to it (and the exchanges the
+        spider never claimed), then closes the archive; then the stats and the signal."""
+        if self._closing is None:
+            # responses the spider never analysed (dropped on the way): queued before the close
+            finishing = [defer.ensureDeferred(pending.finish()) for pending in list(self.pending)]
+            self._closed = True
+            ticker = getattr(self, "_ticker", None)
+            if ticker is not None and ticker.running:
+                ticker.stop()
+            closed = self.thread.call(self.thread.close_archive, self.shutdown_budget)
+            self._closing = defer.DeferredList([*finishing, closed], consumeErrors=True)
+            self._closing.addCallback(self._closed_files)
+        return self._closing
+
+    def _closed_files(self, results):
+        self.thread.shutdown()  # (idle: the close was its last operation)
+        ok, files = results[-1]
+        if not ok:
+            log.error("closing the WARC archive failed: %s", files.getErrorMessage())
+            files = list(self.archive.closed_files)
         if self.stats is not None:
-            self.stats.set_value("warc/files", [f.name for f in files])
-            self.stats.set_value("warc/bytes", sum(f.size for f in files))
-            self.stats.set_value("warc/records", self.archive.records_written)
-            self.stats.set_value("warc/cpu_seconds", round(self.archive.cpu_seconds, 3))
-            self.stats.set_value("warc/store", self.archive.store.uri)
-            if self.archive.digest_index is not None:
-                self.stats.set_value("warc/revisits", self.archive.revisits_written)
-                self.stats.set_value("warc/revisit_bytes", self.archive.revisit_bytes)
-                if self.archive.revisit_targets_missing:
-                    self.stats.set_value("warc/revisit_targets_missing",
-                                         self.archive.revisit_targets_missing)
-            if self.archive.recovered:
-                self.stats.set_value("warc/recovered", [f.name for f in self.archive.recovered])
-            if left:
-                self.stats.set_value("warc/upload_failed", left)
+            report_closed(self.stats, self.archive, files)
         crawler = getattr(self, "crawler", None)
         if crawler is not None:
             crawler.signals.send_catch_log(warc_files_closed, files=files, archive=self.archive)

@@ -2,8 +2,8 @@
 the archive's CPU work), off the reactor thread where it pays:
 
 * in a worker process of the crawl's pool (:func:`build`);
-* on the reactor thread for small exchanges (handing them over would cost more), when the crawl
-  has no pool, or when a worker fails (a record is never lost);
+* on the crawl's archive thread for small exchanges (handing them to a worker would cost more),
+  when the crawl has no pool, or when a worker fails (a record is never lost);
 * for a page the spider analyses in a worker anyway (an article or start page: request meta
   :data:`~crawler.scrapy_ext.charset.DECODE_IN_WORKER`), in that same worker task
   (:class:`PendingRecords`, :func:`crawler.engine.tasks.analyze_and_build`): one hand-off per
@@ -23,7 +23,7 @@ from crawler.archive.exchange import build_records
 
 log = logging.getLogger("crawler.scrapy_ext.archive")
 
-#: exchanges smaller than this (bytes) have their records built on the reactor thread: handing
+#: exchanges smaller than this (bytes) have their records built on the archive thread: handing
 #: them to a worker would cost more than building them
 BUILD_INLINE_BELOW = 16 * 1024
 #: request meta key of a :class:`PendingRecords`
@@ -46,14 +46,15 @@ def truncation_reason(exc: BaseException, capture) -> str:
 
 
 async def build(offload, job):
-    """The exchange's records, built in a worker process; small ones, or all when the crawl
-    has no worker pool or a worker fails, here."""
+    """The exchange's records, built in a worker process; ``None`` for small ones, or all when
+    the crawl has no worker pool or a worker fails: the archive thread builds them before it
+    appends them (:class:`~crawler.scrapy_ext.archive_thread.ArchiveThread`)."""
     if offload is not None and len(job.ex.response) + len(job.ex.request) >= BUILD_INLINE_BELOW:
         try:
             return await offload.cpu(build_records, job)
-        except Exception as exc:  # noqa: BLE001  (never lose a record: build it here instead)
+        except Exception as exc:  # noqa: BLE001  (never lose a record: build it on the archive thread)
             log.warning("building the WARC records of %s in a worker failed (%r): built here", job.ex.url, exc)
-    return build_records(job)
+    return None
 
 
 def deferrable(request, response, plan, offload) -> bool:
@@ -89,12 +90,13 @@ class PendingRecords:
         return len(ex.response) - head == len(body) and ex.response.endswith(body)  # (memcmp; a memoryview
         # compares item by item)
 
-    def finish(self, built=None) -> None:
-        """Append the records (``built``, or built here), flush, set ``request.meta["warc"]``."""
+    async def finish(self, built=None) -> None:
+        """Append the records (``built``, or built on the archive thread), flush, set
+        ``request.meta["warc"]``."""
         if self.done:
             return
         self.done = True
-        pointer = self.middleware.finish_exchange(self.plan, built or build_records(self.plan.job), self)
+        pointer = await self.middleware.finish_exchange(self.plan, built, self)
         if pointer is not None:
             self.request.meta["warc"] = pointer.to_dict()
         else:
@@ -104,14 +106,17 @@ class PendingRecords:
         """The records built by themselves (the page was not analysed: not HTML, too large, or its
         task failed)."""
         if not self.done:
-            self.finish(await build(offload, self.plan.job))
+            await self.finish(await build(offload, self.plan.job))
 
 
 def finish_unclaimed(meta: dict) -> None:
     """The records of an exchange left to a page task that will not run (the response never
     reached the page callback: a later middleware raised, e.g. IgnoreRequest past
     DOWNLOAD_MAXSIZE once decompressed, or turned it into another request, e.g. a meta refresh,
-    whose meta is a copy): built and written now, not only when the crawl closes."""
+    whose meta is a copy): built and written now (on the archive thread, queued before this
+    returns; not awaited), not only when the crawl closes."""
+    from twisted.internet import defer
+
     pending = meta.pop(PENDING_META, None)
     if pending is not None:
-        pending.finish()
+        defer.ensureDeferred(pending.finish())

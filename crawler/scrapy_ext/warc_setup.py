@@ -134,3 +134,22 @@ def file_digest(path: str | os.PathLike | None) -> str | None:
         return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def report_closed(stats, archive, files) -> None:
+    """The closed archive's figures in the crawl stats (``warc/...``)."""
+    stats.set_value("warc/files", [f.name for f in files])
+    stats.set_value("warc/bytes", sum(f.size for f in files))
+    stats.set_value("warc/records", archive.records_written)
+    stats.set_value("warc/cpu_seconds", round(archive.cpu_seconds, 3))
+    stats.set_value("warc/store", archive.store.uri)
+    if archive.digest_index is not None:
+        stats.set_value("warc/revisits", archive.revisits_written)
+        stats.set_value("warc/revisit_bytes", archive.revisit_bytes)
+        if archive.revisit_targets_missing:
+            stats.set_value("warc/revisit_targets_missing", archive.revisit_targets_missing)
+    if archive.recovered:
+        stats.set_value("warc/recovered", [f.name for f in archive.recovered])
+    left = archive.pending()
+    if left:
+        stats.set_value("warc/upload_failed", left)
