@@ -1,4 +1,4 @@
-"""An exchange written in three steps, so that the reactor thread only decides and appends:
+"""An exchange written in three steps, so that the crawl's archive thread only decides and appends:
 :meth:`~WirePlanning.plan_wire` (file, record id, revisit or not), the record build
 (:func:`~crawler.archive.exchange.build_records`, in a worker process during a crawl) and
 :meth:`~WirePlanning.finish_wire` (append to the planned file, flush, pointer).
@@ -46,7 +46,7 @@ class WirePlanning:
         Returns the pointer of the response (or revisit) record; the bytes are flushed to the
         OS (and fsynced with ``fsync=True``) before this returns. A crawl does this in three
         steps (:meth:`plan_wire`, :func:`~crawler.archive.exchange.build_records` in a worker
-        process, :meth:`finish_wire`), so that the reactor thread only decides and appends.
+        process, :meth:`finish_wire`), so that the archive thread only decides and appends.
         """
         plan = self.plan_wire(ex, extra_warc_headers)
         return self.finish_wire(plan, plan.built or build_records(plan.job)._replace(cpu_seconds=0.0))

@@ -70,7 +70,7 @@ class RollingFiles:
             self._draining, self._open = f, None
 
     def tick(self) -> None:
-        """Periodic call (e.g. once a minute from the reactor): rolls a file that reached its
+        """Periodic call (every 30 s during a crawl, on its archive thread): rolls a file that reached its
         age while the crawl is idle and closes a drained one."""
         if not self._closed:
             self._maybe_roll()
