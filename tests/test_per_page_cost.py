@@ -32,6 +32,18 @@ def vm_steps(db, work) -> int:
     return steps
 
 
+def grow(db, work) -> tuple[int, int]:
+    """``work(n)`` for n = 0 .. LARGE (one more page each time): the VM steps of the one at SMALL
+    and of the one at LARGE."""
+    costs = {}
+    for n in range(LARGE + 1):
+        if n in (SMALL, LARGE):
+            costs[n] = vm_steps(db, lambda: work(n))
+        else:
+            work(n)
+    return costs[SMALL], costs[LARGE]
+
+
 def assert_flat(small: int, large: int) -> None:
     # an index look-up costs the same number of instructions at any table size; anything that
     # reads a share of the table would cost about 10x more here
@@ -51,14 +63,9 @@ def test_cleaning_one_page_against_the_learned_templates_costs_the_same_at_any_p
         templates.match("lokal", page_lines(n))
         templates.learn("lokal", page_lines(n), page_key=f"page-{n}")
 
-    costs = {}
-    for n in range(LARGE + 1):
-        if n in (SMALL, LARGE):
-            costs[n] = vm_steps(templates._db, lambda: clean(n))
-        else:
-            clean(n)
+    small, large = grow(templates._db, clean)
     assert templates.page_count("lokal") == LARGE + 1
-    assert_flat(costs[SMALL], costs[LARGE])
+    assert_flat(small, large)
     templates.close()
 
 
@@ -88,14 +95,9 @@ def store_page(store, n: int) -> None:
 
 def test_storing_one_article_costs_the_same_at_any_store_size(tmp_path):
     store = SQLiteArticleStore(tmp_path / "articles.sqlite")
-    costs = {}
-    for n in range(LARGE + 1):
-        if n in (SMALL, LARGE):
-            costs[n] = vm_steps(store.db, lambda: store_page(store, n))
-        else:
-            store_page(store, n)
+    small, large = grow(store.db, lambda n: store_page(store, n))
     assert store.counts()["articles"] == LARGE + 1
-    assert_flat(costs[SMALL], costs[LARGE])
+    assert_flat(small, large)
     store.close()
 
 
@@ -112,13 +114,8 @@ def test_a_run_start_and_the_job_list_cost_the_same_at_any_number_of_past_runs(t
         store.finish_job(job)
         assert len(store.jobs(limit=20)) == min(n + 1, 20)
 
-    costs = {}
-    for n in range(LARGE + 1):
-        if n in (SMALL, LARGE):
-            costs[n] = vm_steps(store.db, lambda: run(n))
-        else:
-            run(n)
-    assert_flat(costs[SMALL], costs[LARGE])
+    small, large = grow(store.db, run)
+    assert_flat(small, large)
     store.close()
 
 
