@@ -24,10 +24,7 @@ from urllib.parse import urlsplit
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-try:
-    from zlib_ng import zlib_ng
-except ImportError:  # an environment installed before zlib-ng became a dependency: same format, slower
-    import zlib as zlib_ng
+from zlib_ng import zlib_ng
 
 WARC_SUFFIX = ".warc.gz"
 CDXJ_SUFFIX = ".cdxj"
