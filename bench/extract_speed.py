@@ -82,12 +82,15 @@ def worker_speed(data: Path, rounds: int, as_json: bool) -> int:
     n = len(pages) * rounds
     res = {"pages": len(pages), "rounds": rounds, "task_ms_per_page": round(1000 * t_task / n, 2),
            "trafilatura_ms_per_page": round(1000 * t_base / n, 2), "ratio": round(t_task / t_base, 3)}
-    if as_json:
-        print(json.dumps(res, indent=1))
-    else:
-        print(f"worker task (analyze_for_crawl): {res['task_ms_per_page']:6.2f} ms CPU/page")
-        print(f"trafilatura.extract alone:       {res['trafilatura_ms_per_page']:6.2f} ms CPU/page")
-        print(f"CPU ratio task/trafilatura: {res['ratio']:.3f}x")
+    return report(res, as_json, [
+        f"worker task (analyze_for_crawl): {res['task_ms_per_page']:6.2f} ms CPU/page",
+        f"trafilatura.extract alone:       {res['trafilatura_ms_per_page']:6.2f} ms CPU/page",
+        f"CPU ratio task/trafilatura: {res['ratio']:.3f}x"])
+
+
+def report(res: dict, as_json: bool, lines: list[str]) -> int:
+    """Print the figures as JSON or as the text lines."""
+    print(json.dumps(res, indent=1) if as_json else "\n".join(lines))
     return 0
 
 
@@ -115,13 +118,10 @@ def main(argv=None) -> int:
            "ours_pages_per_s": round(n / t_ours, 1), "trafilatura_pages_per_s": round(n / t_base, 1),
            "ratio": round(t_base / t_ours, 3)}
     res["bar_met"] = res["ratio"] >= 1.0
-    if args.json:
-        print(json.dumps(res, indent=1))
-    else:
-        print(f"ours (extract + clean, metadata): {res['ours_pages_per_s']:8.1f} pages/s")
-        print(f"trafilatura bare_extraction:      {res['trafilatura_pages_per_s']:8.1f} pages/s")
-        print(f"speed ratio ours/trafilatura: {res['ratio']:.2f}x (bar >= 1.0x: {'met' if res['bar_met'] else 'NOT met'})")
-    return 0
+    return report(res, args.json, [
+        f"ours (extract + clean, metadata): {res['ours_pages_per_s']:8.1f} pages/s",
+        f"trafilatura bare_extraction:      {res['trafilatura_pages_per_s']:8.1f} pages/s",
+        f"speed ratio ours/trafilatura: {res['ratio']:.2f}x (bar >= 1.0x: {'met' if res['bar_met'] else 'NOT met'})"])
 
 
 if __name__ == "__main__":
